@@ -1,0 +1,104 @@
+"""The emulator's control API: the clock, function logs, the stack's URLs.
+
+Not part of the system under test — it is how a developer or a test drives the platform
+(``rez clock advance 2h`` calls ``POST /_rez/clock/advance``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+if TYPE_CHECKING:
+    from emulation.stack import Stack
+
+_DURATION = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``15m``, ``2h``, ``3d``, ``1d2h30m`` or a plain number of seconds."""
+    text = str(text).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return timedelta(seconds=float(text))
+    found = _DURATION.match(text)
+    if not text or not found or not any(found.groups()):
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 2h, 3d)")
+    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in found.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def create_control_app(stack: Stack) -> Starlette:
+    clock = stack.clock
+
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "urls": asdict(stack.urls), "stage": stack.config.stage})
+
+    async def clock_state(_: Request) -> JSONResponse:
+        return JSONResponse(clock.state())
+
+    async def freeze(request: Request) -> JSONResponse:
+        body = await _json(request)
+        try:
+            at = datetime.fromisoformat(body["at"].replace("Z", "+00:00")) if body.get("at") else None
+        except (ValueError, AttributeError):
+            return JSONResponse({"error": "at: expected an ISO 8601 timestamp with a timezone"}, status_code=400)
+        if at is not None and at.tzinfo is None:
+            return JSONResponse({"error": "at: needs a timezone (e.g. Z)"}, status_code=400)
+        clock.freeze(at)
+        return JSONResponse(clock.state())
+
+    async def unfreeze(_: Request) -> JSONResponse:
+        clock.unfreeze()
+        return JSONResponse(clock.state())
+
+    async def advance(request: Request) -> JSONResponse:
+        body = await _json(request)
+        try:
+            delta = parse_duration(body.get("by", body.get("seconds", "")))
+        except ValueError as exc:
+            return JSONResponse({"error": f"by: {exc}"}, status_code=400)
+        from starlette.concurrency import run_in_threadpool
+
+        fired = await run_in_threadpool(clock.advance, delta)
+        return JSONResponse({**clock.state(), "fired": fired})
+
+    async def logs(request: Request) -> JSONResponse:
+        function = request.path_params.get("function")
+        if function and function not in stack.runner.specs:
+            return JSONResponse({"error": f"unknown function {function!r}"}, status_code=404)
+        after = int(request.query_params.get("after", "0") or 0)
+        return JSONResponse({"lines": [asdict(line) for line in stack.logs.lines(function, after)]})
+
+    async def access(_: Request) -> JSONResponse:
+        return JSONResponse({"entries": stack.access_log[-500:]})
+
+    return Starlette(routes=[
+        Route("/_rez/health", health),
+        Route("/_rez/clock", clock_state),
+        Route("/_rez/clock/freeze", freeze, methods=["POST"]),
+        Route("/_rez/clock/unfreeze", unfreeze, methods=["POST"]),
+        Route("/_rez/clock/advance", advance, methods=["POST"]),
+        Route("/_rez/logs", logs),
+        Route("/_rez/logs/{function}", logs),
+        Route("/_rez/access-log", access),
+    ])
+
+
+async def _json(request: Request) -> dict:
+    raw = await request.body()
+    if not raw:
+        return {}
+    import json
+
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,148 @@
+"""The HTTP API: requests in, API Gateway v2 events to the routed function, its response out.
+
+Routes come from the manifest (``infra.manifest.ROUTES``) and match like API Gateway HTTP APIs:
+the most specific path wins (literal segments over ``{param}`` over ``{proxy+}``), a method over
+``ANY``, and ``$default`` catches the rest. A function error answers 500 and a timeout 503 with
+API Gateway's own bodies.
+
+LIMITATIONS: no authorizers yet, no CORS preflight handling at the gateway (the function answers
+OPTIONS), no payload format 1.0, no throttling, no custom domains or stages other than ``$default``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from emulation.runtime.clock import PlatformClock
+from emulation.runtime.events import http_api_event
+from emulation.runtime.functions import FunctionRunner
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    route_key: str
+    method: str
+    pattern: re.Pattern | None
+    specificity: tuple[int, int, int]
+    function: str
+
+
+def compile_route(route_key: str, function: str) -> CompiledRoute:
+    if route_key == "$default":
+        return CompiledRoute(route_key, "ANY", None, (-1, 0, 0), function)
+    method, path = route_key.split(" ", 1)
+    parts, literal, params = [], 0, 0
+    greedy = 0
+    for segment in path.strip("/").split("/") if path != "/" else []:
+        if segment.startswith("{") and segment.endswith("+}"):
+            parts.append(f"(?P<{segment[1:-2]}>.+)")
+            greedy = 1
+        elif segment.startswith("{") and segment.endswith("}"):
+            parts.append(f"(?P<{segment[1:-1]}>[^/]+)")
+            params += 1
+        else:
+            parts.append(re.escape(segment))
+            literal += 1
+    pattern = re.compile("^/" + "/".join(parts) + "$")
+    return CompiledRoute(route_key, method, pattern, (literal, -params, -greedy), function)
+
+
+def match(routes: list[CompiledRoute], method: str, path: str) -> tuple[CompiledRoute, dict[str, str]] | None:
+    best: tuple[tuple, CompiledRoute, dict[str, str]] | None = None
+    for route in routes:
+        if route.pattern is None or route.method not in (method, "ANY"):
+            continue
+        found = route.pattern.match(path)
+        if found:
+            rank = (route.specificity, route.method != "ANY")
+            if best is None or rank > best[0]:
+                best = (rank, route, found.groupdict())
+    if best:
+        return best[1], best[2]
+    default = next((r for r in routes if r.pattern is None), None)
+    return (default, {}) if default else None
+
+
+AccessLog = Callable[[dict[str, Any]], None]
+
+
+class HttpApiGateway:
+    def __init__(self, routes: list[tuple[str, str]], runner: FunctionRunner, clock: PlatformClock, *,
+                 api_id: str, account: str, domain: str, access_log: AccessLog | None = None) -> None:
+        self._routes = [compile_route(key, fn) for key, fn in routes]
+        self._runner = runner
+        self._clock = clock
+        self._api_id, self._account, self._domain = api_id, account, domain
+        self._access_log = access_log
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            message = await receive()
+            await send({"type": f"{message['type']}.complete"})
+            return
+        request = Request(scope, receive)
+        response = await self.handle(request)
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        method, path = request.method, request.url.path
+        found = match(self._routes, method, path)
+        if found is None:
+            return _gateway_error(404, "Not Found")
+        route, params = found
+        body = await request.body()
+        event = http_api_event(
+            method=method, path=path, raw_query=request.url.query, headers=request.headers.items(), body=body,
+            route_key=route.route_key, path_parameters=params,
+            source_ip=request.client.host if request.client else "127.0.0.1",
+            api_id=self._api_id, domain=self._domain, account=self._account, now=self._clock.now())
+        trace_id = request.headers.get("x-amzn-trace-id")
+        invocation = await run_in_threadpool(self._runner.invoke, route.function, event, trace_id=trace_id)
+        if invocation.error:
+            timed_out = invocation.error.get("errorType") == "Sandbox.Timedout"
+            response = _gateway_error(503, "Service Unavailable") if timed_out else \
+                _gateway_error(500, "Internal Server Error")
+        else:
+            response = to_http_response(invocation.result)
+        response.headers["apigw-requestid"] = event["requestContext"]["requestId"]
+        if self._access_log:
+            self._access_log({
+                "requestId": event["requestContext"]["requestId"], "ip": event["requestContext"]["http"]["sourceIp"],
+                "requestTime": event["requestContext"]["time"], "httpMethod": method, "routeKey": route.route_key,
+                "status": response.status_code, "protocol": "HTTP/1.1",
+                "responseLength": int(response.headers.get("content-length", 0)),
+                "latencyMs": round((time.perf_counter() - started) * 1000, 1), "function": route.function,
+            })
+        return response
+
+
+def to_http_response(result: Any) -> Response:
+    """Map a payload-2.0 handler result to HTTP, as API Gateway does."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        # API Gateway treats anything else as a 200 JSON body.
+        return Response(json.dumps(result), status_code=200, media_type="application/json")
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[name] = ",".join(str(v) for v in values)
+    headers.setdefault("content-type", "application/json")
+    response = Response(raw, status_code=int(result["statusCode"]), headers=headers)
+    for cookie in result.get("cookies") or []:
+        response.raw_headers.append((b"set-cookie", cookie.encode("latin-1")))
+    return response
+
+
+def _gateway_error(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status_code=status, media_type="application/json")

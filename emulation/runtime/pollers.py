@@ -1,0 +1,128 @@
+"""SQS event source mappings: poll a queue, invoke the function with a batch, delete successes.
+
+Behaves like Lambda's SQS poller: up to ``batch_size`` records per invocation; with
+ReportBatchItemFailures only the records the function lists in ``batchItemFailures`` stay on the
+queue (an invalid response fails the whole batch); a function error leaves every record. Records
+that stay are not touched: they come back when the queue's visibility timeout expires, and after
+``maxReceiveCount`` receives the queue's redrive policy moves them to the DLQ.
+
+The visibility timeout is measured on the platform clock: when the clock is advanced past a
+record's timeout, the poller makes it visible again (``ChangeMessageVisibility`` to 0), so a test
+of "three deliveries, then the DLQ" advances time instead of waiting five minutes per delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from emulation.runtime.clock import PlatformClock
+from emulation.runtime.events import sqs_event, sqs_record
+from emulation.runtime.functions import FunctionRunner, Invocation
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PollerSpec:
+    function: str
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+    report_batch_item_failures: bool
+    visibility_timeout: int
+    region: str
+    concurrency: int = 2
+
+
+def failed_ids(invocation: Invocation, records: list[dict[str, Any]], report_failures: bool) -> set[str]:
+    """The message ids that must stay on the queue after this invocation."""
+    every = {r["messageId"] for r in records}
+    if invocation.failed:
+        return every
+    if not report_failures:
+        return set()
+    result = invocation.result
+    if result is None or (isinstance(result, dict) and not result.get("batchItemFailures")):
+        return set()
+    try:
+        listed = {item["itemIdentifier"] for item in result["batchItemFailures"]}
+    except (TypeError, KeyError):
+        return every  # Lambda treats a malformed response as a failure of the whole batch
+    if not listed <= every or any(not i for i in listed):
+        return every
+    return listed
+
+
+class SqsPoller:
+    def __init__(self, spec: PollerSpec, sqs: Any, runner: FunctionRunner, clock: PlatformClock) -> None:
+        self.spec = spec
+        self._sqs = sqs
+        self._runner = runner
+        self._clock = clock
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.invocations = 0
+
+    def start(self) -> None:
+        for index in range(self.spec.concurrency):
+            thread = threading.Thread(target=self._loop, daemon=True, name=f"poller:{self.spec.function}:{index}")
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception:
+                if self._stop.is_set():
+                    return
+                logger.exception("poller for %s failed; retrying", self.spec.function)
+                self._stop.wait(1.0)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        response = self._sqs.receive_message(
+            QueueUrl=self.spec.queue_url, MaxNumberOfMessages=min(self.spec.batch_size, 10),
+            WaitTimeSeconds=wait_seconds, AttributeNames=["All"], MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["All"])
+        messages = response.get("Messages", [])
+        if not messages:
+            return 0
+        received_at = self._clock.now()
+        records = [sqs_record(m, self.spec.queue_arn, self.spec.region) for m in messages]
+        trace_id = next((r["attributes"].get("AWSTraceHeader") for r in records
+                         if r["attributes"].get("AWSTraceHeader")), None)
+        invocation = self._runner.invoke(self.spec.function, sqs_event(records), trace_id=trace_id)
+        self.invocations += 1
+        keep = failed_ids(invocation, records, self.spec.report_batch_item_failures)
+        done = [r for r in records if r["messageId"] not in keep]
+        for start in range(0, len(done), 10):
+            chunk = done[start:start + 10]
+            self._sqs.delete_message_batch(QueueUrl=self.spec.queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)])
+        for record in records:
+            if record["messageId"] in keep:
+                self._release_later(record["receiptHandle"], received_at)
+        return len(records)
+
+    def _release_later(self, receipt_handle: str, received_at) -> None:
+        due = received_at + timedelta(seconds=self.spec.visibility_timeout)
+
+        def release() -> None:
+            try:
+                self._sqs.change_message_visibility(QueueUrl=self.spec.queue_url, ReceiptHandle=receipt_handle,
+                                                    VisibilityTimeout=0)
+            except ClientError:
+                pass  # already received again, deleted or dead-lettered: nothing to release
+
+        self._clock.call_at(due, release)

@@ -1,0 +1,165 @@
+"""The complete local stack: emulator, provisioned manifest, fakes, functions, event plane.
+
+``Stack(config).start()`` brings everything up and returns the URLs; ``stop()`` takes it down in
+reverse order and leaves no process behind. ``make up`` and every e2e test use this same class.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emulation.backends.base import AwsEndpoint, EndpointClients
+from emulation.backends.moto import MotoBackend
+from emulation.config import PORT_DESCRIPTIONS, StackConfig, port_env_var
+from emulation.fakes.ntfy import create_ntfy_app
+from emulation.provision import Provisioned, provision
+from emulation.runtime.clock import PlatformClock
+from emulation.runtime.control import create_control_app
+from emulation.runtime.functions import FunctionRunner, FunctionSpec
+from emulation.runtime.gateway import HttpApiGateway
+from emulation.runtime.logs import FunctionLogs
+from emulation.runtime.pollers import PollerSpec, SqsPoller
+from emulation.runtime.servers import ServerThread, reserve
+from infra import manifest
+from infra.manifest import Naming
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StackUrls:
+    api: str = ""
+    aws: str = ""
+    control: str = ""
+    ntfy: str = ""
+    ntfy_topic_url: str = ""
+    fakes: dict[str, str] = field(default_factory=dict)
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.naming = Naming(stage=config.stage, account=config.account, region=config.region)
+        self.clock = PlatformClock(frozen_at=config.frozen_at)
+        self.logs = FunctionLogs(Path(config.state_dir) / "logs")
+        self.urls = StackUrls()
+        self.access_log: list[dict[str, Any]] = []
+        self.backend: MotoBackend | None = None
+        self.runner: FunctionRunner | None = None
+        self.pollers: list[SqsPoller] = []
+        self.provisioned: Provisioned | None = None
+        self.session: EndpointClients | None = None
+        self._servers: list[ServerThread] = []
+        self._fake_apps: dict[str, Any] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> StackUrls:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self.urls
+
+    def _start(self) -> None:
+        sockets = {name: reserve(port, PORT_DESCRIPTIONS[name], port_env_var(name))
+                   for name, port in self.config.ports.items() if name != "aws"}
+        aws_socket = reserve(self.config.ports["aws"], PORT_DESCRIPTIONS["aws"], port_env_var("aws"))
+        aws_port = aws_socket.getsockname()[1]
+        aws_socket.close()  # moto binds it itself, a moment later
+        self.clock.start()
+        self.backend = MotoBackend(aws_port, self.config.region, log_file=Path(self.config.state_dir) / "moto.log")
+        endpoint = self.backend.start()
+        self.urls.aws = endpoint.url or ""
+        self._start_fakes(sockets)
+        self.session = EndpointClients(endpoint)
+        self.provisioned = provision(self.session, self.naming, self.secret_values())
+        self.runner = FunctionRunner(self._function_specs(endpoint), self._base_env(endpoint), self.clock,
+                                     self.logs, concurrency=self.config.function_concurrency)
+        self.runner.warm()
+        gateway = HttpApiGateway([(r.route_key, r.function) for r in manifest.ROUTES], self.runner, self.clock,
+                                 api_id="localapi", account=self.config.account,
+                                 domain="localapi.execute-api.localhost", access_log=self.access_log.append)
+        self._serve("api", gateway, sockets)
+        self._serve("control", create_control_app(self), sockets)
+        self.urls.api = self._servers[-2].origin
+        self.urls.control = self._servers[-1].origin
+        self._start_pollers()
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        self.pollers.clear()
+        for server in reversed(self._servers):
+            server.stop()
+        self._servers.clear()
+        if self.runner:
+            self.runner.stop()
+        if self.backend:
+            self.backend.stop()
+        self.clock.stop()
+
+    # --- parts ---------------------------------------------------------------------------------
+    def _serve(self, name: str, app: Any, sockets: dict) -> ServerThread:
+        server = ServerThread(app, sockets.pop(name), name).start()
+        self._servers.append(server)
+        return server
+
+    def _start_fakes(self, sockets: dict) -> None:
+        ntfy = create_ntfy_app(self.clock)
+        self._fake_apps["ntfy"] = ntfy
+        origin = self._serve("ntfy", ntfy, sockets).origin
+        self.urls.ntfy = origin
+        self.urls.ntfy_topic_url = f"{origin}/{self.config.ntfy_topic}"
+        self.urls.fakes["ntfy"] = origin
+        for name in list(sockets):
+            if name not in ("api", "control"):
+                sockets.pop(name).close()  # fakes of later issues: port reserved, not served yet
+
+    def secret_values(self) -> dict[str, dict[str, str]]:
+        return {}
+
+    def outside_values(self) -> dict[str, str]:
+        """Target-specific environment values (``Outside`` in the manifest): here, the fakes."""
+        return {
+            "STAGE": self.config.stage, "LOG_LEVEL": self.config.log_level,
+            "NTFY_URL": self.urls.ntfy_topic_url,
+            "NTFY_BACKOFF_SECONDS": str(self.config.ntfy_backoff_seconds),
+            "HTTP_BACKOFF_SECONDS": str(self.config.http_backoff_seconds),
+        }
+
+    def _base_env(self, endpoint: AwsEndpoint) -> dict[str, str]:
+        import os
+
+        keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")}
+        return {**keep, **endpoint.environment()}
+
+    def _function_specs(self, endpoint: AwsEndpoint) -> dict[str, FunctionSpec]:
+        outside = self.outside_values()
+        return {
+            key: FunctionSpec(key=key, name=self.naming.function(key), arn=self.naming.function_arn(key),
+                              handler=fn.handler, memory=fn.memory, timeout=fn.timeout,
+                              env=manifest.resolve_env(fn, self.naming, outside))
+            for key, fn in manifest.FUNCTIONS.items()
+        }
+
+    def _start_pollers(self) -> None:
+        assert self.runner and self.provisioned and self.session
+        sqs = self.session.client("sqs")
+        for mapping in manifest.EVENT_SOURCE_MAPPINGS:
+            queue = manifest.QUEUES[mapping.queue]
+            name = self.naming.queue(mapping.queue)
+            spec = PollerSpec(function=mapping.function, queue_url=self.provisioned.queue_urls[name],
+                              queue_arn=self.naming.queue_arn(name), batch_size=mapping.batch_size,
+                              report_batch_item_failures=mapping.report_batch_item_failures,
+                              visibility_timeout=queue.visibility_timeout, region=self.config.region,
+                              concurrency=self.config.poller_concurrency)
+            poller = SqsPoller(spec, sqs, self.runner, self.clock)
+            poller.start()
+            self.pollers.append(poller)
+
+    def fake(self, name: str) -> Any:
+        return self._fake_apps[name]

@@ -1,0 +1,23 @@
+"""Lambda entry point of the processor: notifications queue (batch 10, ReportBatchItemFailures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from services.processor.deps import default_deps
+from services.processor.notify import deliver
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    deps = default_deps()
+
+    def record_handler(record: SQSRecord) -> None:
+        deliver(record.body, deps)
+
+    return process_partial_response(event=event, record_handler=record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS,
+                                                             raise_on_entire_batch_failure=False),
+                                    context=context)

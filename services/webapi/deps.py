@@ -1,0 +1,34 @@
+"""Composition root of the web API: every dependency a route needs, built once per container."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from services.core.aws import AwsClients
+from services.core.message_repository import MessageRepository
+from services.core.publisher import Publisher
+from services.core.settings import Settings, get_settings
+
+
+@dataclass
+class WebApiDeps:
+    settings: Settings
+    clients: AwsClients
+    messages: MessageRepository
+    publisher: Publisher
+
+
+def build_deps(settings: Settings, clients: AwsClients | None = None) -> WebApiDeps:
+    clients = clients or AwsClients(settings.region)
+    return WebApiDeps(
+        settings=settings,
+        clients=clients,
+        messages=MessageRepository(clients.dynamodb, settings.messages_table),
+        publisher=Publisher(clients.sns, settings),
+    )
+
+
+@lru_cache(maxsize=1)
+def default_deps() -> WebApiDeps:
+    return build_deps(get_settings())
