@@ -79,7 +79,24 @@ def create_control_app(stack: Stack) -> Starlette:
     async def access(_: Request) -> JSONResponse:
         return JSONResponse({"entries": stack.access_log[-500:]})
 
+    async def mappings(_: Request) -> JSONResponse:
+        return JSONResponse({"mappings": [
+            {"function": p.spec.function, "queue_arn": p.spec.queue_arn, "batch_size": p.spec.batch_size,
+             "enabled": p.enabled, "invocations": p.invocations} for p in stack.pollers]})
+
+    async def set_mapping(request: Request) -> JSONResponse:
+        function, action = request.path_params["function"], request.path_params["action"]
+        found = [p for p in stack.pollers if p.spec.function == function]
+        if not found or action not in ("enable", "disable"):
+            return JSONResponse({"error": f"no event source mapping for {function!r} / action {action!r}"},
+                                status_code=404)
+        for poller in found:
+            poller.set_enabled(action == "enable")
+        return await mappings(request)
+
     return Starlette(routes=[
+        Route("/_rez/event-source-mappings", mappings),
+        Route("/_rez/event-source-mappings/{function}/{action}", set_mapping, methods=["POST"]),
         Route("/_rez/health", health),
         Route("/_rez/clock", clock_state),
         Route("/_rez/clock/freeze", freeze, methods=["POST"]),

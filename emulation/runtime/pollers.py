@@ -66,6 +66,8 @@ class SqsPoller:
         self._runner = runner
         self._clock = clock
         self._stop = threading.Event()
+        self._enabled = threading.Event()
+        self._enabled.set()
         self._threads: list[threading.Thread] = []
         self.invocations = 0
 
@@ -75,13 +77,28 @@ class SqsPoller:
             thread.start()
             self._threads.append(thread)
 
+    @property
+    def enabled(self) -> bool:
+        return self._enabled.is_set()
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Like ``UpdateEventSourceMapping(Enabled=...)``: a disabled mapping leaves the queue alone."""
+        if enabled:
+            self._enabled.set()
+        else:
+            self._enabled.clear()
+
     def stop(self) -> None:
         self._stop.set()
+        self._enabled.set()
         for thread in self._threads:
             thread.join(timeout=5)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if not self._enabled.is_set():
+                self._enabled.wait(0.5)
+                continue
             try:
                 self.poll_once(wait_seconds=1)
             except Exception:

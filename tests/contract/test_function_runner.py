@@ -1,0 +1,81 @@
+"""The function runner: Lambda context, per-function environment, errors, timeouts, logs, clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from emulation.runtime.clock import PlatformClock
+from emulation.runtime.functions import FunctionRunner, FunctionSpec
+from emulation.runtime.logs import FunctionLogs
+
+
+def _spec(key: str, handler: str, timeout: int = 5, env: dict | None = None) -> FunctionSpec:
+    return FunctionSpec(key=key, name=f"rez-agent-{key}-dev", arn=f"arn:aws:lambda:us-east-1:1:function:{key}",
+                        handler=handler, memory=256, timeout=timeout, env=env or {})
+
+
+@pytest.fixture()
+def runner(tmp_path):
+    clock = PlatformClock(frozen_at=datetime(2026, 7, 4, 12, 0, tzinfo=UTC))
+    specs = {
+        "echo": _spec("echo", "tests.support.handlers.echo", env={"GREETING": "hello"}),
+        "other": _spec("other", "tests.support.handlers.echo", env={"GREETING": "bonjour"}),
+        "boom": _spec("boom", "tests.support.handlers.boom"),
+        "slow": _spec("slow", "tests.support.handlers.slow", timeout=1),
+        "missing": _spec("missing", "tests.support.nowhere.handler"),
+    }
+    runner = FunctionRunner(specs, {"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "PATH": "/usr/bin:/bin"}, clock,
+                            FunctionLogs(tmp_path / "logs"), concurrency=2)
+    runner.clock = clock
+    yield runner
+    runner.stop()
+
+
+def test_context_environment_and_clock(runner):
+    first = runner.invoke("echo", {"a": 1})
+    assert not first.failed and first.cold_start
+    result = first.result
+    assert result["event"] == {"a": 1} and result["function_name"] == "rez-agent-echo-dev"
+    assert result["arn"].endswith(":function:echo") and result["memory"] == "256"
+    assert 0 < result["remaining_ms"] <= 5000 and result["request_id"] == first.request_id
+    assert result["greeting"] == "hello" and result["endpoint"] == "http://127.0.0.1:1"
+    assert result["now"] == "2026-07-04T12:00:00+00:00"
+    assert runner.invoke("other", {}).result["greeting"] == "bonjour"
+    runner.clock.advance(timedelta(hours=3))
+    second = runner.invoke("echo", {})
+    assert not second.cold_start and second.result["pid"] == result["pid"]
+    assert second.result["now"] == "2026-07-04T15:00:00+00:00"
+
+
+def test_unhandled_exception_is_a_function_error_with_logs(runner):
+    invocation = runner.invoke("boom", {})
+    assert invocation.error["errorType"] == "RuntimeError" and invocation.error["errorMessage"] == "kaboom"
+    text = "\n".join(line.text for line in runner.logs.lines("boom"))
+    assert "about to fail" in text and "START RequestId" in text and "REPORT RequestId" in text
+
+
+def test_timeout_stops_the_invocation_and_the_next_one_starts_cold(runner):
+    invocation = runner.invoke("slow", {"seconds": 30})
+    assert invocation.error["errorType"] == "Sandbox.Timedout"
+    assert invocation.duration_ms < 5000
+    quick = runner.invoke("slow", {"seconds": 0})
+    assert quick.result == "done" and quick.cold_start
+
+
+def test_import_error_is_reported(runner):
+    invocation = runner.invoke("missing", {})
+    assert invocation.error["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_port_in_use_is_a_clear_error():
+    from emulation.runtime.servers import PortInUseError, reserve
+
+    held = reserve(0, "HTTP API", "REZ_PORT_API")
+    held.listen()  # another server, up and listening
+    try:
+        with pytest.raises(PortInUseError, match="REZ_PORT_API=<port>"):
+            reserve(held.getsockname()[1], "HTTP API", "REZ_PORT_API")
+    finally:
+        held.close()

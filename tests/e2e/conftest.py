@@ -1,0 +1,81 @@
+"""The whole local stack, one per test worker (xdist), driven through HTTP only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from emulation.config import StackConfig
+from emulation.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = Stack(StackConfig.for_tests(tmp_path_factory.mktemp("rez-stack")))
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.urls.api, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def control(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.urls.control, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def ntfy(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.urls.ntfy, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture()
+def aws(stack: Stack) -> Callable[[str], Any]:
+    """A boto3 client factory for the emulator's AWS endpoint (the AWS API is HTTP too)."""
+    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+    return lambda service: session.client(service, endpoint_url=stack.urls.aws)
+
+
+@pytest.fixture(autouse=True)
+def _healthy_fakes(stack: Stack) -> Iterator[None]:
+    yield
+    for origin in stack.urls.fakes.values():
+        httpx.delete(f"{origin}/_fake/faults", timeout=10)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
+    """Poll until ``condition()`` is truthy: waiting for the platform to finish work, not for time to pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+def message_status(api: httpx.Client, message_id: str) -> dict:
+    response = api.get(f"/api/messages/{message_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def inbox(ntfy: httpx.Client, topic: str = "rez-agent-dev") -> list[dict]:
+    """Read through the fake's inspection route, which injected faults never touch."""
+    return ntfy.get("/_fake/ntfy/messages", params={"topic": topic}).json()["messages"]

@@ -1,0 +1,25 @@
+"""Tiny Lambda handlers for testing the function runner itself."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def echo(event, context):
+    from services.core import clock
+
+    return {"event": event, "function_name": context.function_name, "arn": context.invoked_function_arn,
+            "request_id": context.aws_request_id, "remaining_ms": context.get_remaining_time_in_millis(),
+            "memory": context.memory_limit_in_mb, "greeting": os.environ.get("GREETING"),
+            "endpoint": os.environ.get("AWS_ENDPOINT_URL"), "now": clock.now().isoformat(), "pid": os.getpid()}
+
+
+def boom(event, context):
+    print("about to fail")
+    raise RuntimeError("kaboom")
+
+
+def slow(event, context):
+    time.sleep(event.get("seconds", 10))
+    return "done"
