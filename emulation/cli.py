@@ -22,7 +22,7 @@ from rich.console import Console
 from emulation.config import DEFAULT_PORTS, StackConfig, port_env_var
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="rez-agent local platform")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _control_url() -> str:
