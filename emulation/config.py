@@ -36,6 +36,7 @@ def port_env_var(name: str) -> str:
 @dataclass
 class StackConfig:
     stage: str = "dev"
+    target: str = "local"  # REZ_TARGET: local (embedded moto) | localstack | ministack | aws
     region: str = "us-east-1"
     account: str = "123456789012"
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
@@ -51,6 +52,7 @@ class StackConfig:
 
     @classmethod
     def from_env(cls, **overrides) -> StackConfig:
+        overrides.setdefault("target", os.environ.get("REZ_TARGET", "local") or "local")
         config = cls(**overrides)
         for name in config.ports:
             raw = os.environ.get(port_env_var(name))

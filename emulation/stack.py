@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from emulation.backends.base import AwsEndpoint, EndpointClients
-from emulation.backends.moto import MotoBackend
+from emulation.backends import create_backend
+from emulation.backends.base import Backend
 from emulation.config import PORT_DESCRIPTIONS, StackConfig, port_env_var
 from emulation.fakes.ntfy import create_ntfy_app
 from emulation.provision import Provisioned, provision
@@ -47,7 +48,7 @@ class Stack:
         self.logs = FunctionLogs(Path(config.state_dir) / "logs")
         self.urls = StackUrls()
         self.access_log: list[dict[str, Any]] = []
-        self.backend: MotoBackend | None = None
+        self.backend: Backend | None = None
         self.runner: FunctionRunner | None = None
         self.pollers: list[SqsPoller] = []
         self.provisioned: Provisioned | None = None
@@ -71,7 +72,8 @@ class Stack:
         aws_port = aws_socket.getsockname()[1]
         aws_socket.close()  # moto binds it itself, a moment later
         self.clock.start()
-        self.backend = MotoBackend(aws_port, self.config.region, log_file=Path(self.config.state_dir) / "moto.log")
+        self.backend = create_backend(self.config.target, port=aws_port, region=self.config.region,
+                                      state_dir=Path(self.config.state_dir))
         endpoint = self.backend.start()
         self.urls.aws = endpoint.url or ""
         self._start_fakes(sockets)
