@@ -6,6 +6,7 @@ reverse order and leaves no process behind. ``make up`` and every e2e test use t
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,8 +91,10 @@ class Stack:
         self.urls.api = self._servers[-2].origin
         self.urls.control = self._servers[-1].origin
         self._start_pollers()
+        self._start_time_driven()
 
     def stop(self) -> None:
+        self._stop_time_driven()
         for poller in self.pollers:
             poller.stop()
         self.pollers.clear()
@@ -106,23 +109,42 @@ class Stack:
 
     # --- parts ---------------------------------------------------------------------------------
     def _serve(self, name: str, app: Any, sockets: dict) -> ServerThread:
-        server = ServerThread(app, sockets.pop(name), name).start()
+        return self._serve_socket(name, app, sockets.pop(name))
+
+    def _serve_socket(self, name: str, app: Any, sock: Any) -> ServerThread:
+        server = ServerThread(app, sock, name).start()
         self._servers.append(server)
         return server
 
     def _start_fakes(self, sockets: dict) -> None:
-        ntfy = create_ntfy_app(self.clock)
-        self._fake_apps["ntfy"] = ntfy
-        origin = self._serve("ntfy", ntfy, sockets).origin
-        self.urls.ntfy = origin
-        self.urls.ntfy_topic_url = f"{origin}/{self.config.ntfy_topic}"
-        self.urls.fakes["ntfy"] = origin
+        from emulation.fakes.golf import create_course_origin_app
+        from emulation.fakes.golf_teesheet import BIRDSFOOT, TOTTERIDGE
+        from emulation.fakes.weather import create_weather_app
+
+        factories = {
+            "ntfy": lambda origin: create_ntfy_app(self.clock),
+            "birdsfoot": lambda origin: create_course_origin_app(BIRDSFOOT, clock=self.clock, public_origin=origin),
+            "totteridge": lambda origin: create_course_origin_app(TOTTERIDGE, clock=self.clock,
+                                                                  public_origin=origin),
+            "weather": lambda origin: create_weather_app(self.clock, public_origin=origin),
+        }
+        for name, factory in factories.items():
+            sock = sockets.pop(name)
+            app = factory(f"http://127.0.0.1:{sock.getsockname()[1]}")
+            self._fake_apps[name] = app
+            self.urls.fakes[name] = self._serve_socket(name, app, sock).origin
+        self.urls.ntfy = self.urls.fakes["ntfy"]
+        self.urls.ntfy_topic_url = f"{self.urls.ntfy}/{self.config.ntfy_topic}"
         for name in list(sockets):
             if name not in ("api", "control"):
-                sockets.pop(name).close()  # fakes of later issues: port reserved, not served yet
+                sockets.pop(name).close()  # a fake of a later issue: port reserved, not served yet
 
     def secret_values(self) -> dict[str, dict[str, str]]:
-        return {}
+        """The fakes' credentials, provisioned into the emulator's Secrets Manager."""
+        from emulation.fakes.identity import DEFAULT_USERS
+
+        golfer = DEFAULT_USERS[0]
+        return {"golf": {"username": golfer.username, "password": golfer.password}}
 
     def outside_values(self) -> dict[str, str]:
         """Target-specific environment values (``Outside`` in the manifest): here, the fakes."""
@@ -131,6 +153,11 @@ class Stack:
             "NTFY_URL": self.urls.ntfy_topic_url,
             "NTFY_BACKOFF_SECONDS": str(self.config.ntfy_backoff_seconds),
             "HTTP_BACKOFF_SECONDS": str(self.config.http_backoff_seconds),
+            "GOLF_ORIGINS": json.dumps({"1": self.urls.fakes["birdsfoot"], "2": self.urls.fakes["totteridge"]}),
+            "GOLF_JWT_AUDIENCE": "onlinereservation",
+            "WEATHER_BASE_URL": self.urls.fakes["weather"],
+            # The fakes are reachable only as these exact configured origins; the SSRF guard stays on.
+            "SSRF_TRUSTED_ORIGINS": ",".join(self.urls.fakes[n] for n in ("birdsfoot", "totteridge", "weather")),
         }
 
     def _base_env(self, endpoint: AwsEndpoint) -> dict[str, str]:
@@ -162,6 +189,14 @@ class Stack:
             poller = SqsPoller(spec, sqs, self.runner, self.clock)
             poller.start()
             self.pollers.append(poller)
+
+    def _start_time_driven(self) -> None:
+        """Event sources driven by the platform clock (schedule engine, TTL sweeper)."""
+        self._time_driven: list[Any] = []
+
+    def _stop_time_driven(self) -> None:
+        for part in reversed(getattr(self, "_time_driven", [])):
+            part.stop()
 
     def fake(self, name: str) -> Any:
         return self._fake_apps[name]
