@@ -157,6 +157,26 @@ def logs(function: str = typer.Argument(None, help="Function key (webapi, proces
         time.sleep(0.5)
 
 
+@app.command()
+def trace(key: str = typer.Argument(None, help="A message id or a trace id; the recent traces when omitted."),
+          as_json: bool = typer.Option(False, "--json", help="Print the hops as JSON.")) -> None:
+    """Print a request's path through the stack and its Mermaid sequence diagram."""
+    if not key:
+        for entry in _call("GET", f"{_control_url()}/_rez/traces")["traces"]:
+            console.print(f"{entry['trace_id']}  {entry['hops']:3d} hops  {', '.join(entry['message_ids'])}  "
+                          f"{entry['entry']}", markup=False, highlight=False)
+        return
+    found = _call("GET", f"{_control_url()}/_rez/traces/{key}")
+    if as_json:
+        console.print_json(data=found)
+        return
+    console.print(f"trace {found['trace_id']}  messages: {', '.join(found['message_ids'])}", markup=False)
+    for hop in found["hops"]:
+        flag = f"  !! {hop['detail']['error']}" if hop["detail"].get("error") else ""
+        console.print(f"  {hop['source']} -> {hop['target']}: {hop['label']}{flag}", markup=False, highlight=False)
+    console.print("\n```mermaid\n" + found["mermaid"] + "\n```", markup=False, highlight=False)
+
+
 def main() -> None:
     app()
 

@@ -25,6 +25,7 @@ from emulation.runtime.gateway import HttpApiGateway
 from emulation.runtime.logs import FunctionLogs
 from emulation.runtime.pollers import PollerSpec, SqsPoller
 from emulation.runtime.servers import ServerThread, reserve
+from emulation.runtime.traces import TraceStore
 from infra import manifest
 from infra.manifest import Naming
 
@@ -49,6 +50,7 @@ class Stack:
         self.logs = FunctionLogs(Path(config.state_dir) / "logs")
         self.urls = StackUrls()
         self.access_log: list[dict[str, Any]] = []
+        self.traces = TraceStore()
         self.backend: Backend | None = None
         self.runner: FunctionRunner | None = None
         self.pollers: list[SqsPoller] = []
@@ -82,10 +84,12 @@ class Stack:
         self.provisioned = provision(self.session, self.naming, self.secret_values())
         self.runner = FunctionRunner(self._function_specs(endpoint), self._base_env(endpoint), self.clock,
                                      self.logs, concurrency=self.config.function_concurrency)
+        self.runner.on_send = self.traces.link_body
         self.runner.warm()
         gateway = HttpApiGateway([(r.route_key, r.function) for r in manifest.ROUTES], self.runner, self.clock,
                                  api_id="localapi", account=self.config.account,
-                                 domain="localapi.execute-api.localhost", access_log=self.access_log.append)
+                                 domain="localapi.execute-api.localhost", access_log=self.access_log.append,
+                                 traces=self.traces)
         self._serve("api", gateway, sockets)
         self._serve("control", create_control_app(self), sockets)
         self.urls.api = self._servers[-2].origin
@@ -133,6 +137,9 @@ class Stack:
             app = factory(f"http://127.0.0.1:{sock.getsockname()[1]}")
             self._fake_apps[name] = app
             self.urls.fakes[name] = self._serve_socket(name, app, sock).origin
+        for name, participant in (("ntfy", "ntfy"), ("birdsfoot", "Golf Course API"),
+                                  ("totteridge", "Golf Course API"), ("weather", "NOAA Weather")):
+            self.traces.set_origin_name(self.urls.fakes[name], participant)
         self.urls.ntfy = self.urls.fakes["ntfy"]
         self.urls.ntfy_topic_url = f"{self.urls.ntfy}/{self.config.ntfy_topic}"
         for name in list(sockets):
@@ -186,7 +193,7 @@ class Stack:
                               report_batch_item_failures=mapping.report_batch_item_failures,
                               visibility_timeout=queue.visibility_timeout, region=self.config.region,
                               concurrency=self.config.poller_concurrency)
-            poller = SqsPoller(spec, sqs, self.runner, self.clock)
+            poller = SqsPoller(spec, sqs, self.runner, self.clock, self.traces)
             poller.start()
             self.pollers.append(poller)
 

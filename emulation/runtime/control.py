@@ -94,7 +94,18 @@ def create_control_app(stack: Stack) -> Starlette:
             poller.set_enabled(action == "enable")
         return await mappings(request)
 
+    async def traces(_: Request) -> JSONResponse:
+        return JSONResponse({"traces": stack.traces.recent()})
+
+    async def trace(request: Request) -> JSONResponse:
+        found = stack.traces.resolve(request.path_params["key"])
+        if found is None:
+            return JSONResponse({"error": f"no trace for {request.path_params['key']!r}"}, status_code=404)
+        return JSONResponse(stack.traces.as_json(found))
+
     return Starlette(routes=[
+        Route("/_rez/traces", traces),
+        Route("/_rez/traces/{key:path}", trace),
         Route("/_rez/event-source-mappings", mappings),
         Route("/_rez/event-source-mappings/{function}/{action}", set_mapping, methods=["POST"]),
         Route("/_rez/health", health),

@@ -49,6 +49,7 @@ class Invocation:
     cold_start: bool = False
     trace_id: str | None = None
     started_at: float = field(default_factory=time.time)
+    calls: list[dict[str, Any]] = field(default_factory=list)  # AWS and HTTP calls the function made
 
     @property
     def failed(self) -> bool:
@@ -105,6 +106,7 @@ class FunctionRunner:
         self._count: dict[str, int] = dict.fromkeys(specs, 0)
         self._cond = threading.Condition()
         self._listeners: list[Callable[[Invocation, dict[str, Any]], None]] = []
+        self.on_send: Callable[[str, str], None] | None = None  # (body md5, trace id)
         self._closed = False
 
     def add_listener(self, listener: Callable[[Invocation, dict[str, Any]], None]) -> None:
@@ -145,6 +147,11 @@ class FunctionRunner:
                 "deadline_ms": int(time.time() * 1000) + spec.timeout * 1000, "clock": clock})
             worker.channel.settimeout(spec.timeout)
             reply = recv_frame(worker.channel)
+            while "sending" in reply:  # a message is about to be published: link it to this trace now
+                if self.on_send and trace_id:
+                    self.on_send(reply["sending"], trace_id)
+                reply = recv_frame(worker.channel)
+            invocation.calls = reply.get("calls", [])
             if reply.get("ok"):
                 invocation.result = reply.get("result")
             else:

@@ -26,6 +26,7 @@ from starlette.responses import Response
 from emulation.runtime.clock import PlatformClock
 from emulation.runtime.events import http_api_event
 from emulation.runtime.functions import FunctionRunner
+from emulation.runtime.traces import TraceStore, function_participant, new_trace_id, root_of
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ AccessLog = Callable[[dict[str, Any]], None]
 
 class HttpApiGateway:
     def __init__(self, routes: list[tuple[str, str]], runner: FunctionRunner, clock: PlatformClock, *,
-                 api_id: str, account: str, domain: str, access_log: AccessLog | None = None) -> None:
+                 api_id: str, account: str, domain: str, access_log: AccessLog | None = None,
+                 traces: TraceStore | None = None) -> None:
+        self._traces = traces
         self._routes = [compile_route(key, fn) for key, fn in routes]
         self._runner = runner
         self._clock = clock
@@ -107,7 +110,8 @@ class HttpApiGateway:
             route_key=route.route_key, path_parameters=params,
             source_ip=request.client.host if request.client else "127.0.0.1",
             api_id=self._api_id, domain=self._domain, account=self._account, now=self._clock.now())
-        trace_id = request.headers.get("x-amzn-trace-id")
+        trace_id = root_of(request.headers.get("x-amzn-trace-id")) or new_trace_id()
+        event["headers"]["x-amzn-trace-id"] = trace_id
         invocation = await run_in_threadpool(self._runner.invoke, route.function, event, trace_id=trace_id)
         if invocation.error:
             timed_out = invocation.error.get("errorType") == "Sandbox.Timedout"
@@ -116,6 +120,14 @@ class HttpApiGateway:
         else:
             response = to_http_response(invocation.result)
         response.headers["apigw-requestid"] = event["requestContext"]["requestId"]
+        response.headers["x-amzn-trace-id"] = trace_id
+        if self._traces:
+            at, fn = self._clock.now().isoformat(), function_participant(route.function)
+            self._traces.add(trace_id, "Client", "API Gateway", f"{method} {path}", "http", at)
+            self._traces.add(trace_id, "API Gateway", fn, "Invoke", "invoke", at, request_id=invocation.request_id)
+            self._traces.record_calls(trace_id, route.function, invocation.calls, at)
+            self._traces.add(trace_id, fn, "API Gateway", str(response.status_code), "response", at)
+            self._traces.add(trace_id, "API Gateway", "Client", str(response.status_code), "response", at)
         if self._access_log:
             self._access_log({
                 "requestId": event["requestContext"]["requestId"], "ip": event["requestContext"]["http"]["sourceIp"],

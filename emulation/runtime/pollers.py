@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from emulation.runtime.clock import PlatformClock
 from emulation.runtime.events import sqs_event, sqs_record
 from emulation.runtime.functions import FunctionRunner, Invocation
+from emulation.runtime.traces import TraceStore, function_participant, new_trace_id
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class PollerSpec:
     visibility_timeout: int
     region: str
     concurrency: int = 2
+    from_topic: bool = True  # the queue is fed by an SNS subscription
 
 
 def failed_ids(invocation: Invocation, records: list[dict[str, Any]], report_failures: bool) -> set[str]:
@@ -60,8 +62,10 @@ def failed_ids(invocation: Invocation, records: list[dict[str, Any]], report_fai
 
 
 class SqsPoller:
-    def __init__(self, spec: PollerSpec, sqs: Any, runner: FunctionRunner, clock: PlatformClock) -> None:
+    def __init__(self, spec: PollerSpec, sqs: Any, runner: FunctionRunner, clock: PlatformClock,
+                 traces: TraceStore | None = None) -> None:
         self.spec = spec
+        self._traces = traces
         self._sqs = sqs
         self._runner = runner
         self._clock = clock
@@ -117,12 +121,12 @@ class SqsPoller:
             return 0
         received_at = self._clock.now()
         records = [sqs_record(m, self.spec.queue_arn, self.spec.region) for m in messages]
-        trace_id = next((r["attributes"].get("AWSTraceHeader") for r in records
-                         if r["attributes"].get("AWSTraceHeader")), None)
-        invocation = self._runner.invoke(self.spec.function, sqs_event(records), trace_id=trace_id)
+        trace_ids = self._trace(records)
+        invocation = self._runner.invoke(self.spec.function, sqs_event(records), trace_id=trace_ids[0])
         self.invocations += 1
         keep = failed_ids(invocation, records, self.spec.report_batch_item_failures)
         done = [r for r in records if r["messageId"] not in keep]
+        self._record(trace_ids, records, invocation, keep)
         for start in range(0, len(done), 10):
             chunk = done[start:start + 10]
             self._sqs.delete_message_batch(QueueUrl=self.spec.queue_url, Entries=[
@@ -131,6 +135,40 @@ class SqsPoller:
             if record["messageId"] in keep:
                 self._release_later(record["receiptHandle"], received_at)
         return len(records)
+
+    def _trace(self, records: list[dict[str, Any]]) -> list[str]:
+        """Each record's trace: carried as AWSTraceHeader, or found from the body that was published."""
+        trace_ids: list[str] = []
+        for record in records:
+            trace_id = record["attributes"].get("AWSTraceHeader")
+            if not trace_id and self._traces:
+                trace_id = self._traces.trace_for_body(record["md5OfBody"])
+            trace_id = trace_id or new_trace_id()
+            record["attributes"]["AWSTraceHeader"] = trace_id
+            trace_ids.append(trace_id)
+        return list(dict.fromkeys(trace_ids))
+
+    def _record(self, trace_ids: list[str], records: list[dict[str, Any]], invocation: Invocation,
+                keep: set[str]) -> None:
+        if not self._traces:
+            return
+        at = self._clock.now().isoformat()
+        fn = function_participant(self.spec.function)
+        for trace_id in trace_ids:
+            if self.spec.from_topic:
+                self._traces.add(trace_id, "SNS Topic", "SQS Queue", "Deliver", "deliver", at)
+            receive = records[0]["attributes"].get("ApproximateReceiveCount", "1")
+            self._traces.add(trace_id, "SQS Queue", fn, f"Invoke (batch of {len(records)}, receive {receive})",
+                             "invoke", at, request_id=invocation.request_id)
+            self._traces.record_calls(trace_id, self.spec.function, invocation.calls, at)
+            if invocation.failed:
+                self._traces.add(trace_id, fn, "SQS Queue", f"Function error: {invocation.error.get('errorType')}",
+                                 "response", at, error=invocation.error.get("errorMessage"))
+            elif keep:
+                self._traces.add(trace_id, fn, "SQS Queue", f"Processing failed ({len(keep)} record(s))",
+                                 "response", at, error="batchItemFailures")
+            if len(keep) < len(records):
+                self._traces.add(trace_id, fn, "SQS Queue", "Delete message", "aws", at)
 
     def _release_later(self, receipt_handle: str, received_at) -> None:
         due = received_at + timedelta(seconds=self.spec.visibility_timeout)

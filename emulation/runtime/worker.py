@@ -19,6 +19,7 @@ import traceback
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from emulation.runtime import instrument
 from emulation.runtime.wire import recv_frame, send_frame
 
 
@@ -70,12 +71,14 @@ def main() -> None:
     channel = socket.socket(fileno=fd)
     memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
     init_error: dict[str, Any] | None = None
+    instrument.install()
     try:
         handler = _load(handler_path)
     except Exception as exc:  # reported on every invocation, like Runtime.ImportModuleError
         init_error = _error(exc)
         init_error["errorType"] = "Runtime.ImportModuleError"
         print(f"[ERROR] Runtime.ImportModuleError: {exc}", flush=True)
+    instrument.on_send = lambda md5: send_frame(channel, {"sending": md5})
     send_frame(channel, {"ready": True})
     while True:
         try:
@@ -86,6 +89,7 @@ def main() -> None:
         if request.get("trace_id"):
             os.environ["_X_AMZN_TRACE_ID"] = request["trace_id"]
         _install_clock(request.get("clock", {}))
+        instrument.begin()
         print(f"START RequestId: {request_id} Version: $LATEST", flush=True)
         started = time.perf_counter()
         if init_error:
@@ -103,6 +107,7 @@ def main() -> None:
         print(f"REPORT RequestId: {request_id}\tDuration: {elapsed:.2f} ms\tBilled Duration: {int(elapsed) + 1} ms"
               f"\tMemory Size: {memory} MB\tMax Memory Used: {max_rss} MB", flush=True)
         sys.stderr.flush()
+        reply["calls"] = instrument.collected()
         send_frame(channel, reply)
 
 
