@@ -48,11 +48,16 @@ class StackConfig:
     frozen_at: datetime | None = None
     function_concurrency: int = 4
     poller_concurrency: int = 2
-    bedrock_backend: str = "intent"
+    bedrock_backend: str = "intent"  # REZ_BEDROCK_BACKEND: intent | scripted | ollama | openai
+    bedrock_options: dict[str, str] = field(default_factory=dict)  # REZ_BEDROCK_<OPTION>, e.g. HOST, MODEL
 
     @classmethod
     def from_env(cls, **overrides) -> StackConfig:
         overrides.setdefault("target", os.environ.get("REZ_TARGET", "local") or "local")
+        overrides.setdefault("bedrock_backend", os.environ.get("REZ_BEDROCK_BACKEND", "intent") or "intent")
+        overrides.setdefault("bedrock_options", {
+            key.removeprefix("REZ_BEDROCK_").lower(): value for key, value in os.environ.items()
+            if key.startswith("REZ_BEDROCK_") and key != "REZ_BEDROCK_BACKEND" and value})
         config = cls(**overrides)
         for name in config.ports:
             raw = os.environ.get(port_env_var(name))

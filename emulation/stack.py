@@ -123,6 +123,7 @@ class Stack:
     def _start_fakes(self, sockets: dict) -> None:
         from emulation.fakes.golf import create_course_origin_app
         from emulation.fakes.golf_teesheet import BIRDSFOOT, TOTTERIDGE
+        from emulation.fakes.bedrock import create_bedrock_app, make_backend
         from emulation.fakes.weather import create_weather_app
 
         factories = {
@@ -131,6 +132,8 @@ class Stack:
             "totteridge": lambda origin: create_course_origin_app(TOTTERIDGE, clock=self.clock,
                                                                   public_origin=origin),
             "weather": lambda origin: create_weather_app(self.clock, public_origin=origin),
+            "bedrock": lambda origin: create_bedrock_app(make_backend(self.config.bedrock_backend,
+                                                                      **self.config.bedrock_options)),
         }
         for name, factory in factories.items():
             sock = sockets.pop(name)
@@ -138,7 +141,8 @@ class Stack:
             self._fake_apps[name] = app
             self.urls.fakes[name] = self._serve_socket(name, app, sock).origin
         for name, participant in (("ntfy", "ntfy"), ("birdsfoot", "Golf Course API"),
-                                  ("totteridge", "Golf Course API"), ("weather", "NOAA Weather")):
+                                  ("totteridge", "Golf Course API"), ("weather", "NOAA Weather"),
+                                  ("bedrock", "Bedrock")):
             self.traces.set_origin_name(self.urls.fakes[name], participant)
         self.urls.ntfy = self.urls.fakes["ntfy"]
         self.urls.ntfy_topic_url = f"{self.urls.ntfy}/{self.config.ntfy_topic}"
@@ -171,7 +175,9 @@ class Stack:
         import os
 
         keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")}
-        return {**keep, **endpoint.environment()}
+        # Bedrock Runtime is the one AWS service answered by a fake rather than the data-plane backend.
+        return {**keep, **endpoint.environment(),
+                "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.urls.fakes["bedrock"]}
 
     def _function_specs(self, endpoint: AwsEndpoint) -> dict[str, FunctionSpec]:
         outside = self.outside_values()
