@@ -177,6 +177,24 @@ def trace(key: str = typer.Argument(None, help="A message id or a trace id; the 
     console.print("\n```mermaid\n" + found["mermaid"] + "\n```", markup=False, highlight=False)
 
 
+@app.command()
+def dlq(action: str = typer.Argument("list", help="list | show | redrive"),
+        queue: str = typer.Argument(None, help="Queue key: notifications, web-actions, schedule-creation, ...")) -> None:
+    """Dead-letter queues: list them, show what waits in one, redrive it to its source queue."""
+    base = f"{_api_url()}/api/dlq"
+    if action == "list":
+        for row in _call("GET", base)["queues"]:
+            console.print(f"{row['queue']:<20} {row['messages']:>5} message(s)   {row['dlq']}", markup=False)
+    elif action in ("show", "redrive") and queue:
+        if action == "show":
+            console.print_json(data=_call("GET", f"{base}/{queue}"))
+        else:
+            console.print_json(data=_call("POST", f"{base}/{queue}/redrive"))
+    else:
+        console.print("[red]usage: rez dlq list | rez dlq show <queue> | rez dlq redrive <queue>[/red]")
+        raise typer.Exit(2)
+
+
 def main() -> None:
     app()
 

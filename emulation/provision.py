@@ -37,6 +37,7 @@ def provision(session: Any, naming: Naming, secret_values: dict[str, dict[str, s
     _create_secrets(session.client("secretsmanager"), naming, secret_values or {})
     _create_roles(session.client("iam"), naming)
     _create_schedule_group(session.client("scheduler"), naming)
+    _create_alarms(session.client("cloudwatch"), naming, out)
     return out
 
 
@@ -124,3 +125,18 @@ def _create_schedule_group(scheduler: Any, naming: Naming) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] not in ("ConflictException", "ResourceAlreadyExistsException"):
             raise
+
+
+def _create_alarms(cloudwatch: Any, naming: Naming, out: Provisioned) -> None:
+    for alarm in manifest.alarms(naming):
+        name = naming.name(alarm.key)
+        cloudwatch.put_metric_alarm(
+            AlarmName=name, AlarmDescription=alarm.description, Namespace=alarm.namespace,
+            MetricName=alarm.metric, Dimensions=[{"Name": alarm.dimension[0], "Value": alarm.dimension[1]}],
+            Statistic=alarm.statistic, Period=alarm.period, EvaluationPeriods=alarm.evaluation_periods,
+            Threshold=alarm.threshold, ComparisonOperator=alarm.comparison,
+            TreatMissingData=alarm.treat_missing_data, ActionsEnabled=True,
+            AlarmActions=[out.topic_arns[alarm.actions_topic]], OKActions=[out.topic_arns[alarm.actions_topic]])
+        # A new alarm starts in INSUFFICIENT_DATA on AWS (moto starts it in OK).
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue="INSUFFICIENT_DATA",
+                                   StateReason="Unchecked: Initial alarm creation")

@@ -95,10 +95,14 @@ class Stack:
         self.urls.api = self._servers[-2].origin
         self.urls.control = self._servers[-1].origin
         self._start_pollers()
+        self._start_operations()
         self._start_time_driven()
 
     def stop(self) -> None:
         self._stop_time_driven()
+        for part in (getattr(self, "alarms", None), getattr(self, "metrics", None)):
+            if part is not None:
+                part.stop()
         for poller in self.pollers:
             poller.stop()
         self.pollers.clear()
@@ -206,6 +210,36 @@ class Stack:
     def _start_time_driven(self) -> None:
         """Event sources driven by the platform clock (schedule engine, TTL sweeper)."""
         self._time_driven: list[Any] = []
+
+    def _start_operations(self) -> None:
+        """CloudWatch metrics and alarm evaluation, and the SNS -> Lambda subscriptions (alerts)."""
+        from emulation.runtime.alarms import AlarmEvaluator
+        from emulation.runtime.metrics import MetricsPublisher
+        from emulation.runtime.sns_lambda import MAX_ATTEMPTS, BRIDGE_VISIBILITY, bridge_queue_name, create_bridge
+
+        assert self.runner and self.provisioned and self.session
+        sqs, sns, cloudwatch = (self.session.client(n) for n in ("sqs", "sns", "cloudwatch"))
+        self.metrics = MetricsPublisher(cloudwatch, sqs, self.clock,
+                                        {k: s.name for k, s in self.runner.specs.items()},
+                                        dict(self.provisioned.queue_urls))
+        self.metrics.start()
+        self.runner.add_listener(self.metrics.on_invocation)
+        self.alarms = AlarmEvaluator(cloudwatch, sns, self.clock, self.metrics, self.config.region,
+                                     self.config.account, sqs=sqs, queue_urls=dict(self.provisioned.queue_urls),
+                                     traces=self.traces)
+        self.alarms.start()
+        for sub in manifest.TOPIC_FUNCTION_SUBSCRIPTIONS:
+            name = bridge_queue_name(self.naming.topic(sub.topic), self.naming.function(sub.function))
+            url = create_bridge(sqs, sns, self.provisioned.topic_arns[sub.topic], name, self.config.region,
+                                self.config.account)
+            spec = PollerSpec(function=sub.function, queue_url=url, queue_arn=self.naming.queue_arn(name),
+                              batch_size=1, report_batch_item_failures=False, visibility_timeout=BRIDGE_VISIBILITY,
+                              region=self.config.region, concurrency=1,
+                              sns_subscription_arn=f"{self.provisioned.topic_arns[sub.topic]}:{sub.function}",
+                              max_attempts=MAX_ATTEMPTS)
+            poller = SqsPoller(spec, sqs, self.runner, self.clock, self.traces)
+            poller.start()
+            self.pollers.append(poller)
 
     def _stop_time_driven(self) -> None:
         for part in reversed(getattr(self, "_time_driven", [])):

@@ -15,6 +15,7 @@ same way for every reader.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -156,6 +157,11 @@ class ScheduleGroup:
 
 
 @dataclass(frozen=True)
+class RedriveMap:
+    """JSON {queue key: {"queue": name, "dlq": name}} for every queue that has a DLQ."""
+
+
+@dataclass(frozen=True)
 class Outside:
     """A value that depends on where the stack runs (ntfy URL, golf origins...): the target supplies it."""
 
@@ -167,7 +173,7 @@ class Const:
     value: str
 
 
-EnvValue = TableName | TopicArn | SecretName | RoleArn | DlqArn | ScheduleGroup | Outside | Const
+EnvValue = RedriveMap | TableName | TopicArn | SecretName | RoleArn | DlqArn | ScheduleGroup | Outside | Const
 
 Service = Literal["dynamodb", "sns", "sqs", "secretsmanager", "scheduler", "iam", "bedrock", "cloudwatch"]
 
@@ -285,13 +291,20 @@ _SCHEDULER_ENV = {
 _COMMON_ENV = {"STAGE": Outside("STAGE"), "LOG_LEVEL": Outside("LOG_LEVEL"),
                "MESSAGES_TABLE_NAME": TableName("messages")}
 
+# Moving dead letters back to their source queue (``POST /api/dlq/{queue}/redrive``).
+_REDRIVE = tuple(Access("sqs", name, ("GetQueueUrl", "GetQueueAttributes", "ReceiveMessage", "SendMessage",
+                                      "DeleteMessage", "ChangeMessageVisibility"))
+                 for q in ("web-actions", "notifications", "agent-responses", "schedule-creation")
+                 for name in (q, f"{q}-dlq"))
+
 FUNCTIONS: dict[str, Function] = {f.key: f for f in (
     Function(
         "webapi", "services.webapi.handler.lambda_handler", 256, 30,
         "HTTP API: messages, schedules, results, health, metrics",
-        env={**_COMMON_ENV, **_TOPIC_ENV, **_SCHEDULER_ENV, "RESULTS_TABLE_NAME": TableName("results")},
+        env={**_COMMON_ENV, **_TOPIC_ENV, **_SCHEDULER_ENV, "RESULTS_TABLE_NAME": TableName("results"),
+             "REDRIVE_QUEUES": RedriveMap()},
         access=(_MESSAGES_RW, Access("dynamodb", "schedules", ("GetItem", "PutItem", "UpdateItem", "Query")),
-                Access("dynamodb", "results", ("GetItem", "Query")), *_PUBLISH_ALL),
+                Access("dynamodb", "results", ("GetItem", "Query")), *_PUBLISH_ALL, *_REDRIVE),
     ),
     Function(
         "processor", "services.processor.handler.lambda_handler", 512, 300,
@@ -342,6 +355,15 @@ FUNCTIONS: dict[str, Function] = {f.key: f for f in (
                 Access("dynamodb", "cost", ("GetItem", "PutItem", "UpdateItem")),
                 Access("bedrock", "*", ("InvokeModel",)), *_PUBLISH_ALL),
     ),
+    Function(
+        "alerts", "services.alerts.handler.lambda_handler", 256, 60,
+        "Alarm notifications -> operator notification (ntfy, high priority)",
+        env={**_COMMON_ENV, **_NTFY_ENV, "REDRIVE_QUEUES": RedriveMap()},
+        access=(Access("dynamodb", "messages", ("GetItem",)),
+                *(Access("sqs", f"{q}-dlq", ("GetQueueUrl", "GetQueueAttributes", "ReceiveMessage",
+                                              "ChangeMessageVisibility"))
+                  for q in ("web-actions", "notifications", "agent-responses", "schedule-creation"))),
+    ),
 )}
 
 EVENT_SOURCE_MAPPINGS: tuple[EventSourceMapping, ...] = (
@@ -386,9 +408,62 @@ def resolve_env(function: Function, naming: Naming, outside: dict[str, str]) -> 
                 env[name] = naming.queue_arn(naming.queue(key))
             case ScheduleGroup():
                 env[name] = naming.schedule_group()
+            case RedriveMap():
+                env[name] = json.dumps({q.key: {"queue": naming.queue(q.key), "dlq": naming.dlq(q.key)}
+                                        for q in QUEUES.values() if q.has_dlq}, separators=(",", ":"))
             case Const(value):
                 env[name] = value
             case Outside(key):
                 if key in outside:
                     env[name] = outside[key]
     return env
+
+
+# --- operations: alarms and their notifications ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopicFunctionSubscription:
+    """SNS -> Lambda (asynchronous invocation with the SNS event)."""
+
+    topic: str
+    function: str
+
+
+@dataclass(frozen=True)
+class Alarm:
+    key: str
+    namespace: str
+    metric: str
+    dimension: tuple[str, str]  # (name, value) — value is a physical name
+    statistic: str
+    period: int
+    evaluation_periods: int
+    threshold: float
+    comparison: str
+    actions_topic: str = "alerts"
+    description: str = ""
+    treat_missing_data: str = "missing"  # "notBreaching" where no datapoint means nothing went wrong
+
+
+def alarms(naming: Naming) -> tuple[Alarm, ...]:
+    """Every DLQ has a "not empty" alarm and every function an Errors alarm; both notify the alerts topic."""
+    found: list[Alarm] = []
+    for queue in QUEUES.values():
+        if queue.has_dlq:
+            found.append(Alarm(
+                f"{queue.key}-dlq-not-empty", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                ("QueueName", naming.dlq(queue.key)), "Maximum", 60, 1, 0, "GreaterThanThreshold",
+                description=f"Messages of {naming.queue(queue.key)} failed {queue.max_receive_count} times "
+                            f"and are in {naming.dlq(queue.key)}"))
+    for function in FUNCTIONS.values():
+        found.append(Alarm(
+            f"{function.key}-errors", "AWS/Lambda", "Errors", ("FunctionName", naming.function(function.key)),
+            "Sum", 300, 1, 0, "GreaterThanThreshold", treat_missing_data="notBreaching",
+            description=f"{naming.function(function.key)} reported function errors"))
+    return tuple(found)
+
+
+TOPIC_FUNCTION_SUBSCRIPTIONS: tuple[TopicFunctionSubscription, ...] = (
+    TopicFunctionSubscription("alerts", "alerts"),
+)

@@ -103,7 +103,39 @@ def create_control_app(stack: Stack) -> Starlette:
             return JSONResponse({"error": f"no trace for {request.path_params['key']!r}"}, status_code=404)
         return JSONResponse(stack.traces.as_json(found))
 
+    async def function_faults(request: Request) -> JSONResponse:
+        from emulation.runtime.functions import FunctionFaults
+
+        function = request.path_params["function"]
+        if function not in stack.runner.specs:
+            return JSONResponse({"error": f"unknown function {function!r}"}, status_code=404)
+        if request.method == "DELETE":
+            stack.runner.faults.pop(function, None)
+            return JSONResponse({"function": function, "faults": None})
+        body = await _json(request)
+        try:
+            faults = FunctionFaults(**{k: int(v) for k, v in body.items()})
+        except (TypeError, ValueError) as exc:
+            return JSONResponse({"error": f"expected fail_next, timeout_next, latency_ms (integers): {exc}"},
+                                status_code=400)
+        stack.runner.faults[function] = faults
+        return JSONResponse({"function": function, "faults": asdict(faults)})
+
+    async def alarms(request: Request) -> JSONResponse:
+        from starlette.concurrency import run_in_threadpool
+
+        evaluator = stack.alarms
+        if request.method == "POST":
+            await run_in_threadpool(evaluator.evaluate)
+        cloudwatch = stack.session.client("cloudwatch")
+        found = await run_in_threadpool(lambda: cloudwatch.describe_alarms()["MetricAlarms"])
+        return JSONResponse({"alarms": [{"name": a["AlarmName"], "state": a["StateValue"],
+                                         "reason": a.get("StateReason", "")} for a in found],
+                             "transitions": evaluator.transitions[-100:]})
+
     return Starlette(routes=[
+        Route("/_rez/functions/{function}/faults", function_faults, methods=["POST", "DELETE"]),
+        Route("/_rez/alarms", alarms, methods=["GET", "POST"]),
         Route("/_rez/traces", traces),
         Route("/_rez/traces/{key:path}", trace),
         Route("/_rez/event-source-mappings", mappings),

@@ -56,8 +56,22 @@ class Invocation:
         return self.error is not None
 
 
-class FunctionTimeout(Exception):
-    pass
+@dataclass
+class FunctionFaults:
+    """Injected misbehaviour of one function (control API ``/_rez/functions/{fn}/faults``)."""
+
+    fail_next: int = 0        # the next N invocations raise an unhandled error
+    timeout_next: int = 0     # the next N invocations time out (reported at once, not after the timeout)
+    latency_ms: int = 0       # added before every invocation until cleared
+
+    def take(self) -> dict[str, Any] | None:
+        if self.timeout_next > 0:
+            self.timeout_next -= 1
+            return {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out (injected fault)"}
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return {"errorType": "InjectedFault", "errorMessage": "Injected failure (control API)"}
+        return None
 
 
 class _Worker:
@@ -107,6 +121,7 @@ class FunctionRunner:
         self._cond = threading.Condition()
         self._listeners: list[Callable[[Invocation, dict[str, Any]], None]] = []
         self.on_send: Callable[[str, str], None] | None = None  # (body md5, trace id)
+        self.faults: dict[str, FunctionFaults] = {}
         self._closed = False
 
     def add_listener(self, listener: Callable[[Invocation, dict[str, Any]], None]) -> None:
@@ -134,6 +149,17 @@ class FunctionRunner:
 
     def invoke(self, key: str, event: dict[str, Any], *, trace_id: str | None = None) -> Invocation:
         spec = self.specs[key]
+        faults = self.faults.get(key)
+        if faults is not None:
+            if faults.latency_ms:
+                time.sleep(faults.latency_ms / 1000)
+            injected = faults.take()
+            if injected is not None:
+                invocation = Invocation(function=key, request_id=str(uuid.uuid4()), error=injected, trace_id=trace_id)
+                self.logs.append(key, f"{invocation.request_id} {injected['errorType']}: {injected['errorMessage']}")
+                for listener in self._listeners:
+                    listener(invocation, event)
+                return invocation
         worker, cold = self._acquire(key)
         invocation = Invocation(function=key, request_id=str(uuid.uuid4()), cold_start=cold, trace_id=trace_id)
         started = time.perf_counter()

@@ -40,6 +40,9 @@ class PollerSpec:
     region: str
     concurrency: int = 2
     from_topic: bool = True  # the queue is fed by an SNS subscription
+    # Set for the platform's SNS -> Lambda bridge: records become an SNS event, invoked asynchronously.
+    sns_subscription_arn: str | None = None
+    max_attempts: int | None = None  # async invoke: drop after this many failed attempts
 
 
 def failed_ids(invocation: Invocation, records: list[dict[str, Any]], report_failures: bool) -> set[str]:
@@ -122,9 +125,22 @@ class SqsPoller:
         received_at = self._clock.now()
         records = [sqs_record(m, self.spec.queue_arn, self.spec.region) for m in messages]
         trace_ids = self._trace(records)
-        invocation = self._runner.invoke(self.spec.function, sqs_event(records), trace_id=trace_ids[0])
+        if self.spec.sns_subscription_arn:
+            from emulation.runtime.sns_lambda import sns_event
+
+            event = sns_event(messages, self.spec.sns_subscription_arn)
+        else:
+            event = sqs_event(records)
+        invocation = self._runner.invoke(self.spec.function, event, trace_id=trace_ids[0])
         self.invocations += 1
         keep = failed_ids(invocation, records, self.spec.report_batch_item_failures)
+        if keep and self.spec.max_attempts:
+            exhausted = {r["messageId"] for r in records
+                         if int(r["attributes"].get("ApproximateReceiveCount", "1")) >= self.spec.max_attempts}
+            if exhausted:
+                logger.warning("%s: dropping %d event(s) after %d failed attempts", self.spec.function,
+                               len(exhausted), self.spec.max_attempts)
+            keep -= exhausted
         done = [r for r in records if r["messageId"] not in keep]
         self._record(trace_ids, records, invocation, keep)
         for start in range(0, len(done), 10):
@@ -142,7 +158,13 @@ class SqsPoller:
         for record in records:
             trace_id = record["attributes"].get("AWSTraceHeader")
             if not trace_id and self._traces:
-                trace_id = self._traces.trace_for_body(record["md5OfBody"])
+                digest = record["md5OfBody"]
+                if self.spec.sns_subscription_arn:  # the bridge gets the SNS envelope; the trace knows the message
+                    import hashlib
+                    import json
+
+                    digest = hashlib.md5(json.loads(record["body"]).get("Message", "").encode()).hexdigest()
+                trace_id = self._traces.trace_for_body(digest)
             trace_id = trace_id or new_trace_id()
             record["attributes"]["AWSTraceHeader"] = trace_id
             trace_ids.append(trace_id)
@@ -155,6 +177,11 @@ class SqsPoller:
         at = self._clock.now().isoformat()
         fn = function_participant(self.spec.function)
         for trace_id in trace_ids:
+            if self.spec.sns_subscription_arn:
+                self._traces.add(trace_id, "SNS Topic", fn, "Invoke (async)", "invoke", at,
+                                 request_id=invocation.request_id)
+                self._traces.record_calls(trace_id, self.spec.function, invocation.calls, at)
+                continue
             if self.spec.from_topic:
                 self._traces.add(trace_id, "SNS Topic", "SQS Queue", "Deliver", "deliver", at)
             receive = records[0]["attributes"].get("ApproximateReceiveCount", "1")

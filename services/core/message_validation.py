@@ -71,11 +71,18 @@ def _check_notify(payload: dict[str, Any], _arguments: dict[str, Any] | None) ->
     NotifyPayload.model_validate(payload)
 
 
+def _check_web_action(payload: dict[str, Any], arguments: dict[str, Any] | None) -> None:
+    from services.core.web_action_payload import check_payload
+
+    check_payload(payload, arguments)
+
+
 # Checks per message type; modules that own a message type add theirs with ``register_check``.
 _CHECKS: dict[MessageType, PayloadCheck] = {
     MessageType.NOTIFY: _check_notify,
     MessageType.HELLO_WORLD: _check_notify,
     MessageType.AGENT_RESPONSE: _check_notify,
+    MessageType.WEB_ACTION: _check_web_action,
 }
 
 
@@ -107,6 +114,8 @@ def validate_create_request(body: Any) -> CreateMessageRequest:
             check(request.payload, request.arguments)
         except pydantic.ValidationError as exc:
             raise _failed(problems_of(exc, "payload")) from exc
+        except ValidationError as exc:
+            raise _failed(exc.details or [FieldProblem("payload", exc.message)]) from exc
     return request
 
 

@@ -59,6 +59,7 @@ ENV_FIELDS: dict[str, str] = {
     "AGENT_DAILY_CAP_USD": "agent_daily_cap_usd",
     "MCP_SERVER_URL": "mcp_server_url",
     "MCP_API_KEY_SECRET_NAME": "mcp_api_key_secret_name",
+    "REDRIVE_QUEUES": "redrive_queues",
 }
 
 
@@ -112,6 +113,7 @@ class Settings(BaseModel):
     agent_daily_cap_usd: float = 10.0
     mcp_server_url: str = ""
     mcp_api_key_secret_name: str = ""
+    redrive_queues: str = ""  # JSON {queue key: {"queue": name, "dlq": name}}
 
     @field_validator("golf_origins", mode="before")
     @classmethod

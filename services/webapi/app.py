@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 
 from services.core.errors import RezError
 from services.webapi.deps import WebApiDeps
-from services.webapi.routes import health, messages
+from services.webapi.routes import dlq, health, messages
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin="*", allow_headers=["Content-Type", "Authorization"]))
     app.include_router(health.router)
     app.include_router(messages.router)
+    app.include_router(dlq.router)
 
     @app.exception_handler(RezError)
     def _rez_error(exc: RezError) -> Response:

@@ -1,0 +1,56 @@
+"""SNS -> Lambda subscriptions, which no Docker-free emulator runs.
+
+The platform subscribes a queue of its own to the topic (envelope delivery, not raw) and turns
+each delivered notification into the SNS event Lambda receives (``Records[].Sns``), invoked
+asynchronously: a failed invocation is retried twice (the message becomes visible again after
+the bridge's visibility timeout on the platform clock), then dropped, as Lambda's async invoke does
+without an on-failure destination.
+
+LIMITATIONS: the bridge queue is visible in ListQueues (named ``rez-platform-...``); signatures in
+the event are placeholders; no filter policies on Lambda subscriptions.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from emulation.runtime.events import sqs_record
+
+BRIDGE_VISIBILITY = 60
+MAX_ATTEMPTS = 3
+
+
+def bridge_queue_name(topic_name: str, function_name: str) -> str:
+    return f"rez-platform-{topic_name}-to-{function_name}"[:80]
+
+
+def create_bridge(sqs: Any, sns: Any, topic_arn: str, queue_name: str, region: str, account: str) -> str:
+    url = sqs.create_queue(QueueName=queue_name, Attributes={"VisibilityTimeout": str(BRIDGE_VISIBILITY)})["QueueUrl"]
+    queue_arn = f"arn:aws:sqs:{region}:{account}:{queue_name}"
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "false"})
+    return url
+
+
+def sns_event(messages: list[dict[str, Any]], subscription_arn: str) -> dict[str, Any]:
+    records = []
+    for message in messages:
+        envelope = json.loads(message["Body"])
+        records.append({
+            "EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscription_arn,
+            "Sns": {
+                "Type": envelope.get("Type", "Notification"), "MessageId": envelope.get("MessageId"),
+                "TopicArn": envelope.get("TopicArn"), "Subject": envelope.get("Subject"),
+                "Message": envelope.get("Message"), "Timestamp": envelope.get("Timestamp"),
+                "SignatureVersion": envelope.get("SignatureVersion", "1"),
+                "Signature": envelope.get("Signature", "EXAMPLE"),
+                "SigningCertUrl": envelope.get("SigningCertURL", ""),
+                "UnsubscribeUrl": envelope.get("UnsubscribeURL", ""),
+                "MessageAttributes": envelope.get("MessageAttributes", {}),
+            },
+        })
+    return {"Records": records}
+
+
+def to_sqs_records(messages: list[dict[str, Any]], queue_arn: str, region: str) -> list[dict[str, Any]]:
+    return [sqs_record(m, queue_arn, region) for m in messages]
