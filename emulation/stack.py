@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulation.backends.base import AwsEndpoint, EndpointClients
 from emulation.backends import create_backend
-from emulation.backends.base import Backend
+from emulation.backends.base import AwsEndpoint, Backend, EndpointClients
 from emulation.config import PORT_DESCRIPTIONS, StackConfig, port_env_var
 from emulation.fakes.ntfy import create_ntfy_app
 from emulation.provision import Provisioned, provision
@@ -125,9 +124,9 @@ class Stack:
         return server
 
     def _start_fakes(self, sockets: dict) -> None:
+        from emulation.fakes.bedrock import create_bedrock_app, make_backend
         from emulation.fakes.golf import create_course_origin_app
         from emulation.fakes.golf_teesheet import BIRDSFOOT, TOTTERIDGE
-        from emulation.fakes.bedrock import create_bedrock_app, make_backend
         from emulation.fakes.weather import create_weather_app
 
         factories = {
@@ -215,7 +214,12 @@ class Stack:
         """CloudWatch metrics and alarm evaluation, and the SNS -> Lambda subscriptions (alerts)."""
         from emulation.runtime.alarms import AlarmEvaluator
         from emulation.runtime.metrics import MetricsPublisher
-        from emulation.runtime.sns_lambda import MAX_ATTEMPTS, BRIDGE_VISIBILITY, bridge_queue_name, create_bridge
+        from emulation.runtime.sns_lambda import (
+            BRIDGE_VISIBILITY,
+            MAX_ATTEMPTS,
+            bridge_queue_name,
+            create_bridge,
+        )
 
         assert self.runner and self.provisioned and self.session
         sqs, sns, cloudwatch = (self.session.client(n) for n in ("sqs", "sns", "cloudwatch"))

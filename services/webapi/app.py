@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 
 from services.core.errors import RezError
 from services.webapi.deps import WebApiDeps
-from services.webapi.routes import dlq, health, messages
+from services.webapi.routes import dlq, health, messages, results, schedules
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,9 @@ def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin="*", allow_headers=["Content-Type", "Authorization"]))
     app.include_router(health.router)
     app.include_router(messages.router)
+    app.include_router(schedules.router)
     app.include_router(dlq.router)
+    app.include_router(results.router)
 
     @app.exception_handler(RezError)
     def _rez_error(exc: RezError) -> Response:

@@ -1,0 +1,84 @@
+"""Seed diagram "Error Handling and DLQ": dead letters, the alarm, the operator, the trace, the redrive."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import inbox, message_status, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def _alarm_state(control, name_part: str) -> str:
+    alarms = control.get("/_rez/alarms").json()["alarms"]
+    return next(a["state"] for a in alarms if name_part in a["name"])
+
+
+def _dead_letter(api, ntfy, control, text: str) -> str:
+    ntfy.post("/_fake/faults", json={"status": 500}).raise_for_status()
+    message_id = api.post("/api/messages", json={"payload": {"message": text}}).json()["id"]
+    for attempt in (1, 2, 3):
+        wait_for(lambda n=attempt: message_status(api, message_id)["retry_count"] == n, what=f"attempt {attempt}")
+        control.post("/_rez/clock/advance", json={"by": "301s"}).raise_for_status()
+    wait_for(lambda: any(q["queue"] == "notifications" and q["messages"] >= 1
+                         for q in api.get("/api/dlq").json()["queues"]), what="message in the DLQ")
+    ntfy.delete("/_fake/faults").raise_for_status()
+    return message_id
+
+
+def test_dlq_alarm_operator_notification_trace_and_redrive(api, ntfy, control):
+    text = f"dead letter {uuid.uuid4()}"
+    message_id = _dead_letter(api, ntfy, control, text)
+
+    control.post("/_rez/alarms").raise_for_status()  # evaluate now, as the next minute of platform time would
+    assert _alarm_state(control, "notifications-dlq-not-empty") == "ALARM"
+    alert = wait_for(lambda: [m for m in inbox(ntfy) if message_id in m["message"] and m.get("priority") == 5],
+                     what="operator notification")[0]
+    assert "rez-agent-notifications-dlq-dev" in alert["message"] and "ntfy returned status 500" in alert["message"]
+    assert alert["title"].startswith("ALARM")
+
+    trace = control.get(f"/_rez/traces/{message_id}").json()
+    hops = [(h["source"], h["target"]) for h in trace["hops"]]
+    assert hops.count(("SQS Queue", "Processor Lambda")) == 3
+    assert ("SQS Queue", "Dead Letter Queue") in hops and ("CloudWatch", "Monitoring Alert") in hops
+    assert "sequenceDiagram" in trace["mermaid"]
+
+    peeked = api.get("/api/dlq/notifications").json()["messages"]
+    assert any(m["body"]["id"] == message_id for m in peeked)
+    assert api.post("/api/dlq/notifications/redrive").json()["moved"] >= 1
+    wait_for(lambda: message_status(api, message_id)["status"] == "completed", what="redriven message completes")
+    assert [m for m in inbox(ntfy) if m["message"] == text]
+    # Two one-minute evaluations later the one-minute window no longer holds the depth of 1.
+    control.post("/_rez/clock/advance", json={"by": "121s"}).raise_for_status()
+    wait_for(lambda: _alarm_state(control, "notifications-dlq-not-empty") == "OK", what="alarm back to OK")
+
+
+def test_injected_function_failures_count_as_lambda_errors(api, control, ntfy):
+    after = control.get("/_rez/logs/processor").json()["lines"][-1]["seq"]
+    control.post("/_rez/functions/processor/faults", json={"fail_next": 1}).raise_for_status()
+    try:
+        text = f"unlucky {uuid.uuid4()}"
+        message_id = api.post("/api/messages", json={"payload": {"message": text}}).json()["id"]
+        wait_for(lambda: any("InjectedFault" in line["text"] for line in
+                             control.get("/_rez/logs/processor", params={"after": after}).json()["lines"]),
+                 what="the injected failure")
+    finally:
+        control.delete("/_rez/functions/processor/faults")
+    control.post("/_rez/alarms").raise_for_status()
+    assert _alarm_state(control, "processor-errors") == "ALARM"
+    assert wait_for(lambda: [m for m in inbox(ntfy) if "processor-errors" in m.get("title", "")],
+                    what="errors alarm notification")
+    # The failed batch comes back after the visibility timeout and succeeds.
+    control.post("/_rez/clock/advance", json={"by": "301s"}).raise_for_status()
+    wait_for(lambda: message_status(api, message_id)["status"] == "completed", what="delivered on retry")
+
+
+def test_access_log_records_each_request(api, control):
+    api.get("/api/health")
+    entries = control.get("/_rez/access-log").json()["entries"]
+    last = entries[-1]
+    assert {"requestId", "ip", "requestTime", "httpMethod", "routeKey", "status", "protocol",
+            "responseLength"} <= set(last)
+    assert last["routeKey"] == "$default" and last["status"] == 200
