@@ -46,6 +46,7 @@ class StackConfig:
     http_backoff_seconds: float = 2.0
     log_level: str = "INFO"
     frozen_at: datetime | None = None
+    agent_daily_cap_usd: float = 10.0
     function_concurrency: int = 4
     poller_concurrency: int = 2
     bedrock_backend: str = "intent"  # REZ_BEDROCK_BACKEND: intent | scripted | ollama | openai

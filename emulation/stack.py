@@ -70,6 +70,8 @@ class Stack:
     def _start(self) -> None:
         sockets = {name: reserve(port, PORT_DESCRIPTIONS[name], port_env_var(name))
                    for name, port in self.config.ports.items() if name != "aws"}
+        # Known before the functions start: the agent reaches the MCP server through the HTTP API.
+        self.urls.api = f"http://127.0.0.1:{sockets['api'].getsockname()[1]}"
         aws_socket = reserve(self.config.ports["aws"], PORT_DESCRIPTIONS["aws"], port_env_var("aws"))
         aws_port = aws_socket.getsockname()[1]
         aws_socket.close()  # moto binds it itself, a moment later
@@ -169,6 +171,9 @@ class Stack:
             "HTTP_BACKOFF_SECONDS": str(self.config.http_backoff_seconds),
             "GOLF_ORIGINS": json.dumps({"1": self.urls.fakes["birdsfoot"], "2": self.urls.fakes["totteridge"]}),
             "GOLF_JWT_AUDIENCE": "onlinereservation",
+            "MCP_SERVER_URL": f"{self.urls.api}/mcp",
+            "BEDROCK_MODEL_ID": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+            "AGENT_DAILY_CAP_USD": str(self.config.agent_daily_cap_usd),
             "WEATHER_BASE_URL": self.urls.fakes["weather"],
             # The fakes are reachable only as these exact configured origins; the SSRF guard stays on.
             "SSRF_TRUSTED_ORIGINS": ",".join(self.urls.fakes[n] for n in ("birdsfoot", "totteridge", "weather")),
@@ -207,8 +212,23 @@ class Stack:
             self.pollers.append(poller)
 
     def _start_time_driven(self) -> None:
-        """Event sources driven by the platform clock (schedule engine, TTL sweeper)."""
+        """Event sources driven by the platform clock: the schedule engine and the TTL sweeper."""
+        from emulation.runtime.schedule_engine import ScheduleEngine, ensure_static_schedules
+        from emulation.runtime.schedule_targets import TargetDelivery
+        from emulation.runtime.ttl_sweeper import TtlSweeper, manifest_tables
+
+        assert self.runner and self.session
         self._time_driven: list[Any] = []
+        scheduler = self.session.client("scheduler")
+        ensure_static_schedules(scheduler, self.naming)  # the daily scheduler fires like any schedule
+        delivery = TargetDelivery(self.clock, runner=self.runner, sqs=self.session.client("sqs"),
+                                  sns=self.session.client("sns"), region=self.config.region,
+                                  account=self.config.account, traces=getattr(self, "traces", None))
+        self.schedule_engine = ScheduleEngine(self.clock, scheduler, delivery)
+        self.ttl_sweeper = TtlSweeper(self.clock, self.session.client("dynamodb"), manifest_tables(self.naming))
+        for part in (self.schedule_engine, self.ttl_sweeper):
+            part.start()
+            self._time_driven.append(part)
 
     def _start_operations(self) -> None:
         """CloudWatch metrics and alarm evaluation, and the SNS -> Lambda subscriptions (alerts)."""
@@ -248,6 +268,7 @@ class Stack:
     def _stop_time_driven(self) -> None:
         for part in reversed(getattr(self, "_time_driven", [])):
             part.stop()
+        self._time_driven = []
 
     def fake(self, name: str) -> Any:
         return self._fake_apps[name]

@@ -10,9 +10,12 @@ import httpx
 
 from services.alerts.notify import AlertDeps, handle_alarm_record
 from services.core.aws import AwsClients
+from services.core.logging import get_logger
 from services.core.message_repository import MessageRepository
 from services.core.ntfy import NtfyNotifier
 from services.core.settings import get_settings
+
+logger = get_logger("alerts")
 
 
 @lru_cache(maxsize=1)
@@ -26,6 +29,7 @@ def default_deps() -> AlertDeps:
         redrive_queues=json.loads(settings.redrive_queues or "{}"))
 
 
+@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
     deps = default_deps()
     for record in event.get("Records", []):

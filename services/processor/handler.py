@@ -7,10 +7,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from services.core.logging import get_logger
 from services.processor.deps import default_deps
 from services.processor.notify import deliver
 
+logger = get_logger("processor")
 
+
+@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deps = default_deps()
 
