@@ -71,7 +71,7 @@ class AlarmEvaluator:
 
     def _schedule(self) -> None:
         if not self._stopped:
-            self._timer = self._clock.call_later(self._interval, self._tick)
+            self._timer = self._clock.call_at(self._clock.next_periodic(self._interval), self._tick)
 
     def _tick(self) -> None:
         try:

@@ -38,6 +38,7 @@ class PlatformClock:
         self._advancing = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopped = False
+        self._target: datetime | None = None
 
     # --- reading ------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -76,17 +77,30 @@ class PlatformClock:
             raise ValueError("the clock only moves forward")
         with self._advancing:
             target = self.now() + delta
+            self._target = target
             fired = 0
             while True:
                 with self._lock:
                     timer = self._pop_due(target)
                     if timer is None:
                         self._set_now(target)
+                        self._target = None
                         break
                     self._set_now(max(timer.due, self.now()))
                 self._run(timer)
                 fired += 1
             return fired
+
+    def next_periodic(self, interval: timedelta) -> datetime:
+        """When a periodic job (metrics, alarms, TTL) should run next.
+
+        Normally one interval from now. While the clock jumps (``advance(3 days)``), once at the end
+        of the jump instead of every interval on the way: what such a job observes is the state
+        of the world, which only changes when something else fires in between.
+        """
+        due = self.now() + interval
+        target = self._target
+        return max(due, target) if target is not None else due
 
     def _set_now(self, moment: datetime) -> None:
         if self._frozen is not None:

@@ -24,6 +24,17 @@ SERVICE_NAMES = {"dynamodb": "DynamoDB", "sns": "SNS Topic", "sqs": "SQS Queue",
                  "bedrock-runtime": "Bedrock", "iam": "IAM", "cloudwatch": "CloudWatch", "sts": "STS"}
 
 
+# Tables appear under the names the seed diagrams give them.
+TABLE_NAMES = (("web-action-results", "Results Table"), ("schedules", "Schedules Table"),
+               ("sessions", "Session Table"), ("-cost-", "Cost Tracking Table"))
+
+
+def _aws_participant(service: str, resource: str) -> str:
+    if service == "dynamodb":
+        return next((name for part, name in TABLE_NAMES if part in resource), "DynamoDB")
+    return SERVICE_NAMES.get(service, service)
+
+
 def new_trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"
 
@@ -91,7 +102,7 @@ class TraceStore:
         source = function_participant(function)
         for call in calls:
             if call["kind"] == "aws":
-                target = SERVICE_NAMES.get(call["service"], call["service"])
+                target = _aws_participant(call["service"], call.get("resource", ""))
                 label = call["operation"] + (f" ({call['resource']})" if call.get("resource") else "")
                 self.add(trace_id, source, target, label, "aws", at, error=call.get("error"),
                          duration_ms=call.get("duration_ms"))
