@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
+
+
+class BackendUnavailable(RuntimeError):
+    """The selected backend cannot run here (not installable offline, no suitable Python...).
+
+    The message says why and what to do; test lanes skip on it instead of failing."""
+
+
+def service_env_var(service: str) -> str:
+    """boto3's per-service endpoint variable: ``bedrock-runtime`` -> ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``."""
+    return "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_").replace(" ", "_")
 
 
 @dataclass(frozen=True)
@@ -13,12 +24,20 @@ class AwsEndpoint:
     access_key: str | None = "test"
     secret_key: str | None = "test"
     profile: str | None = None
+    # Services answered somewhere else than ``url`` (boto3 service name -> URL): a backend that
+    # cannot serve one service itself routes it to another emulator, for functions and platform alike.
+    service_urls: dict[str, str] = field(default_factory=dict)
+
+    def url_for(self, service: str) -> str | None:
+        return self.service_urls.get(service, self.url)
 
     def environment(self) -> dict[str, str]:
         """The standard variables boto3 reads itself — how a function finds the data plane."""
         env = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
         if self.url:
             env["AWS_ENDPOINT_URL"] = self.url
+        for service, url in sorted(self.service_urls.items()):
+            env[service_env_var(service)] = url
         if self.access_key and self.secret_key:
             env["AWS_ACCESS_KEY_ID"] = self.access_key
             env["AWS_SECRET_ACCESS_KEY"] = self.secret_key
@@ -51,4 +70,4 @@ class EndpointClients:
         self._config = Config(max_pool_connections=32, retries={"max_attempts": 3, "mode": "standard"})
 
     def client(self, service: str):
-        return self._session.client(service, endpoint_url=self.endpoint.url, config=self._config)
+        return self._session.client(service, endpoint_url=self.endpoint.url_for(service), config=self._config)

@@ -156,9 +156,9 @@ class FunctionRunner:
             injected = faults.take()
             if injected is not None:
                 invocation = Invocation(function=key, request_id=str(uuid.uuid4()), error=injected, trace_id=trace_id)
-                self.logs.append(key, f"{invocation.request_id} {injected['errorType']}: {injected['errorMessage']}")
                 for listener in self._listeners:
                     listener(invocation, event)
+                self.logs.append(key, f"{invocation.request_id} {injected['errorType']}: {injected['errorMessage']}")
                 return invocation
         worker, cold = self._acquire(key)
         invocation = Invocation(function=key, request_id=str(uuid.uuid4()), cold_start=cold, trace_id=trace_id)

@@ -39,8 +39,9 @@ def deploy_alarms(naming: Naming, data: DataPlane) -> dict[str, Any]:
             evaluation_periods=alarm.evaluation_periods,
             threshold=alarm.threshold,
             comparison_operator=alarm.comparison,
-            # No data means nothing failed: an idle DLQ or function must not sit in INSUFFICIENT_DATA.
-            treat_missing_data="notBreaching",
+            treat_missing_data=getattr(alarm, "treat_missing_data", "missing"),
+            actions_enabled=True,
+            # OK too: the operator hears when a DLQ is empty again, as locally.
             alarm_actions=actions,
             ok_actions=actions,
         )

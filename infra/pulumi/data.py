@@ -49,7 +49,10 @@ def deploy_data(naming: Naming, config: StageConfig) -> DataPlane:
 
 def _table(naming: Naming, table: manifest.Table, config: StageConfig) -> Any:
     indexes = [aws.dynamodb.TableGlobalSecondaryIndexArgs(
-        name=index.name, hash_key=index.hash_key, range_key=index.range_key, projection_type="ALL")
+        name=index.name, projection_type="ALL",
+        key_schemas=[aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=index.hash_key, key_type="HASH")]
+        + ([aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=index.range_key, key_type="RANGE")]
+           if index.range_key else []))
         for index in table.indexes]
     return aws.dynamodb.Table(
         f"table-{table.key}",

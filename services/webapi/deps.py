@@ -8,6 +8,7 @@ from functools import lru_cache
 from services.core.aws import AwsClients
 from services.core.message_repository import MessageRepository
 from services.core.publisher import Publisher
+from services.core.schedule_repository import ScheduleRepository
 from services.core.settings import Settings, get_settings
 
 
@@ -17,6 +18,7 @@ class WebApiDeps:
     clients: AwsClients
     messages: MessageRepository
     publisher: Publisher
+    schedules: ScheduleRepository
 
 
 def build_deps(settings: Settings, clients: AwsClients | None = None) -> WebApiDeps:
@@ -26,6 +28,7 @@ def build_deps(settings: Settings, clients: AwsClients | None = None) -> WebApiD
         clients=clients,
         messages=MessageRepository(clients.dynamodb, settings.messages_table),
         publisher=Publisher(clients.sns, settings),
+        schedules=ScheduleRepository(clients.dynamodb, settings.schedules_table),
     )
 
 
