@@ -101,9 +101,15 @@ def _wait(arrived: dict[str, float], texts: list[str], timeout: float) -> None:
         time.sleep(0.002)
 
 
+def _auth(stack: Stack):
+    from emulation.auth import PasswordGrantAuth
+
+    return PasswordGrantAuth(f"{stack.urls.fakes['identity']}/identityapi")
+
+
 def bench_latency(stack: Stack, arrived: dict[str, float], count: int) -> dict[str, float]:
     latencies = []
-    with httpx.Client(base_url=stack.urls.api) as client:
+    with httpx.Client(base_url=stack.urls.api, auth=_auth(stack)) as client:
         for _ in range(count):
             text = f"lat-{uuid.uuid4()}"
             sent = time.perf_counter()
@@ -116,7 +122,8 @@ def bench_latency(stack: Stack, arrived: dict[str, float], count: int) -> dict[s
 def bench_throughput(stack: Stack, arrived: dict[str, float], count: int, clients: int) -> dict[str, float]:
     texts = [f"tp-{uuid.uuid4()}" for _ in range(count)]
     started = time.perf_counter()
-    with httpx.Client(base_url=stack.urls.api, limits=httpx.Limits(max_connections=clients)) as client, \
+    with httpx.Client(base_url=stack.urls.api, limits=httpx.Limits(max_connections=clients),
+                      auth=_auth(stack)) as client, \
             ThreadPoolExecutor(clients) as pool:
         list(pool.map(lambda t: client.post("/api/messages",
                                             json={"message_type": "notify", "payload": {"message": t}}), texts))

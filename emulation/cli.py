@@ -37,7 +37,17 @@ def _api_url() -> str:
     return f"http://127.0.0.1:{os.environ.get(port_env_var('api'), DEFAULT_PORTS['api'])}"
 
 
+def _issuer() -> str:
+    import os
+
+    return f"http://127.0.0.1:{os.environ.get(port_env_var('identity'), DEFAULT_PORTS['identity'])}/identityapi"
+
+
 def _call(method: str, url: str, **kwargs) -> dict:
+    if url.startswith(_api_url()):
+        from emulation.auth import PasswordGrantAuth
+
+        kwargs.setdefault("auth", PasswordGrantAuth(_issuer()))
     try:
         response = httpx.request(method, url, timeout=60, **kwargs)
     except httpx.ConnectError:
@@ -83,12 +93,15 @@ def up(
     console.print(f"  AWS endpoint   {urls.aws}   (AWS_ENDPOINT_URL={urls.aws} AWS_ACCESS_KEY_ID=test ...)")
     console.print(f"  ntfy inbox     {urls.ntfy}/   (poll: {urls.ntfy_topic_url}/json?poll=1)")
     for name, origin in urls.fakes.items():
-        if name != "ntfy":
+        if name not in ("ntfy", "identity"):
             console.print(f"  {name:<14} {origin}")
     console.print(f"  control API    {urls.control}/_rez/health   logs: {state_dir}/logs/")
     example = json.dumps({"message_type": "notify",
                           "payload": {"message": "hi", "title": "T", "priority": 4, "tags": ["golf"]}})
-    console.print("\nTry:\n  curl -s -X POST " + urls.api + "/api/messages -H 'content-type: application/json' "
+    console.print(f"  identity       {urls.fakes['identity']}/identityapi   (demo user golfer@example.com / "
+                  "fairway-2025)")
+    console.print("\nTry:\n  TOKEN=$(.venv/bin/rez token)\n  curl -s -X POST " + urls.api + "/api/messages "
+                  "-H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' "
                   f"-d '{example}'")
     console.print(f"  curl -s {urls.ntfy_topic_url}/json?poll=1\n\nCtrl-C stops everything.")
     done = threading.Event()
@@ -102,6 +115,18 @@ def up(
     with console.status("Stopping..."):
         stack.stop()
     console.print("Stopped.")
+
+
+@app.command()
+def token() -> None:
+    """Print a user token for the HTTP API (password grant; REZ_USERNAME/REZ_PASSWORD or the demo user)."""
+    from emulation.auth import PasswordGrantAuth
+
+    try:
+        print(PasswordGrantAuth(_issuer()).token())
+    except httpx.ConnectError:
+        console.print(f"[red]Nothing answers at {_issuer()}. Is the stack up (`make up`)?[/red]")
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -21,11 +21,13 @@ DEFAULT_PORTS: dict[str, int] = {
     "totteridge": 8092, # golf course origin 2
     "weather": 8093,    # NOAA api.weather.gov
     "bedrock": 8094,    # Bedrock Runtime Converse stand-in
+    "identity": 8095,   # the API's identity provider (OAuth password grant, JWKS) for user tokens
 }
 PORT_DESCRIPTIONS = {
     "aws": "AWS endpoint", "api": "HTTP API", "control": "control API", "ntfy": "ntfy inbox",
     "birdsfoot": "golf course origin (Birdsfoot)", "totteridge": "golf course origin (Totteridge)",
     "weather": "NOAA weather fake", "bedrock": "Bedrock Converse stand-in",
+    "identity": "API identity provider",
 }
 
 
@@ -47,6 +49,7 @@ class StackConfig:
     log_level: str = "INFO"
     frozen_at: datetime | None = None
     agent_daily_cap_usd: float = 10.0
+    api_audience: str = "rez-agent-api"
     function_concurrency: int = 4
     poller_concurrency: int = 2
     bedrock_backend: str = "intent"  # REZ_BEDROCK_BACKEND: intent | scripted | ollama | openai

@@ -17,6 +17,7 @@ from emulation.backends.base import AwsEndpoint, Backend, EndpointClients
 from emulation.config import PORT_DESCRIPTIONS, StackConfig, port_env_var
 from emulation.fakes.ntfy import create_ntfy_app
 from emulation.provision import Provisioned, provision
+from emulation.runtime.authorizer import JwtAuthorizer
 from emulation.runtime.clock import PlatformClock
 from emulation.runtime.control import create_control_app
 from emulation.runtime.functions import FunctionRunner, FunctionSpec
@@ -87,10 +88,11 @@ class Stack:
                                      self.logs, concurrency=self.config.function_concurrency)
         self.runner.on_send = self.traces.link_body
         self.runner.warm()
-        gateway = HttpApiGateway([(r.route_key, r.function) for r in manifest.ROUTES], self.runner, self.clock,
+        authorizer = JwtAuthorizer(self.outside_values()["API_JWT_ISSUER"], self.config.api_audience, self.clock)
+        gateway = HttpApiGateway([(r.route_key, r.function, r.auth) for r in manifest.ROUTES], self.runner, self.clock,
                                  api_id="localapi", account=self.config.account,
                                  domain="localapi.execute-api.localhost", access_log=self.access_log.append,
-                                 traces=self.traces)
+                                 traces=self.traces, authorizer=authorizer)
         self._serve("api", gateway, sockets)
         self._serve("control", create_control_app(self), sockets)
         self.urls.api = self._servers[-2].origin
@@ -128,6 +130,7 @@ class Stack:
     def _start_fakes(self, sockets: dict) -> None:
         from emulation.fakes.bedrock import create_bedrock_app, make_backend
         from emulation.fakes.golf import create_course_origin_app
+        from emulation.fakes.identity import create_identity_app
         from emulation.fakes.golf_teesheet import BIRDSFOOT, TOTTERIDGE
         from emulation.fakes.weather import create_weather_app
 
@@ -137,6 +140,8 @@ class Stack:
             "totteridge": lambda origin: create_course_origin_app(TOTTERIDGE, clock=self.clock,
                                                                   public_origin=origin),
             "weather": lambda origin: create_weather_app(self.clock, public_origin=origin),
+            "identity": lambda origin: create_identity_app(public_origin=origin, clock=self.clock,
+                                                           audience=self.config.api_audience),
             "bedrock": lambda origin: create_bedrock_app(make_backend(self.config.bedrock_backend,
                                                                       **self.config.bedrock_options)),
         }
@@ -172,6 +177,8 @@ class Stack:
             "GOLF_ORIGINS": json.dumps({"1": self.urls.fakes["birdsfoot"], "2": self.urls.fakes["totteridge"]}),
             "GOLF_JWT_AUDIENCE": "onlinereservation",
             "MCP_SERVER_URL": f"{self.urls.api}/mcp",
+            "API_JWT_ISSUER": f"{self.urls.fakes['identity']}/identityapi",
+            "API_JWT_AUDIENCE": self.config.api_audience,
             "BEDROCK_MODEL_ID": "us.anthropic.claude-sonnet-4-20250514-v1:0",
             "AGENT_DAILY_CAP_USD": str(self.config.agent_daily_cap_usd),
             "WEATHER_BASE_URL": self.urls.fakes["weather"],

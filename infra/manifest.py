@@ -211,6 +211,19 @@ class EventSourceMapping:
 class Route:
     route_key: str  # "POST /mcp", "$default"
     function: str
+    # "jwt": the API's JWT authorizer; "none": public; "function": the function checks its own
+    # credential (the MCP server's x-api-key), so machine clients need no user token.
+    auth: str = "jwt"
+
+
+@dataclass(frozen=True)
+class JwtAuthorizer:
+    """API Gateway HTTP API JWT authorizer: issuer and audience depend on where the stack runs."""
+
+    name: str
+    issuer: Outside
+    audience: Outside
+    identity_source: str = "$request.header.Authorization"
 
 
 @dataclass(frozen=True)
@@ -350,9 +363,11 @@ FUNCTIONS: dict[str, Function] = {f.key: f for f in (
         "Chat agent: sessions, cost limiter, Bedrock Converse, MCP tools",
         env={**_COMMON_ENV, **_TOPIC_ENV, "SESSIONS_TABLE_NAME": TableName("sessions"),
              "COST_TABLE_NAME": TableName("cost"), "BEDROCK_MODEL_ID": Outside("BEDROCK_MODEL_ID"),
-             "AGENT_DAILY_CAP_USD": Outside("AGENT_DAILY_CAP_USD"), "MCP_SERVER_URL": Outside("MCP_SERVER_URL")},
+             "AGENT_DAILY_CAP_USD": Outside("AGENT_DAILY_CAP_USD"), "MCP_SERVER_URL": Outside("MCP_SERVER_URL"),
+             "MCP_API_KEY_SECRET_NAME": SecretName("mcp-api-key")},
         access=(_MESSAGES_RW, Access("dynamodb", "sessions", ("GetItem", "PutItem", "UpdateItem", "DeleteItem")),
                 Access("dynamodb", "cost", ("GetItem", "PutItem", "UpdateItem")),
+                Access("secretsmanager", "mcp-api-key", ("GetSecretValue",)),
                 Access("bedrock", "*", ("InvokeModel",)), *_PUBLISH_ALL),
     ),
     Function(
@@ -374,13 +389,16 @@ EVENT_SOURCE_MAPPINGS: tuple[EventSourceMapping, ...] = (
 )
 
 ROUTES: tuple[Route, ...] = (
-    Route("POST /mcp", "mcp"),
+    Route("POST /mcp", "mcp", auth="function"),
     Route("POST /agent", "agent"),
-    Route("GET /agent/card", "agent"),
-    Route("GET /agent/.well-known/agent-card", "agent"),
-    Route("GET /agent/ui", "agent"),
+    Route("GET /agent/card", "agent", auth="none"),
+    Route("GET /agent/.well-known/agent-card", "agent", auth="none"),
+    Route("GET /agent/ui", "agent", auth="none"),
+    Route("GET /api/health", "webapi", auth="none"),
     Route("$default", "webapi"),
 )
+
+API_AUTHORIZER = JwtAuthorizer("users", issuer=Outside("API_JWT_ISSUER"), audience=Outside("API_JWT_AUDIENCE"))
 
 STATIC_SCHEDULES: tuple[StaticSchedule, ...] = (
     StaticSchedule("daily-scheduler", "cron(0 12 * * ? *)", "UTC", "scheduler",

@@ -5,7 +5,9 @@ the most specific path wins (literal segments over ``{param}`` over ``{proxy+}``
 ``ANY``, and ``$default`` catches the rest. A function error answers 500 and a timeout 503 with
 API Gateway's own bodies.
 
-LIMITATIONS: no authorizers yet, no CORS preflight handling at the gateway (the function answers
+Routes declared ``auth="jwt"`` in the manifest go through the JWT authorizer (``authorizer.py``).
+
+LIMITATIONS: no Lambda authorizers, no CORS preflight handling at the gateway (the function answers
 OPTIONS), no payload format 1.0, no throttling, no custom domains or stages other than ``$default``.
 """
 
@@ -23,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulation.runtime.authorizer import JwtAuthorizer, Unauthorized
 from emulation.runtime.clock import PlatformClock
 from emulation.runtime.events import http_api_event
 from emulation.runtime.functions import FunctionRunner
@@ -36,11 +39,12 @@ class CompiledRoute:
     pattern: re.Pattern | None
     specificity: tuple[int, int, int]
     function: str
+    auth: str = "none"
 
 
-def compile_route(route_key: str, function: str) -> CompiledRoute:
+def compile_route(route_key: str, function: str, auth: str = "none") -> CompiledRoute:
     if route_key == "$default":
-        return CompiledRoute(route_key, "ANY", None, (-1, 0, 0), function)
+        return CompiledRoute(route_key, "ANY", None, (-1, 0, 0), function, auth)
     method, path = route_key.split(" ", 1)
     parts, literal, params = [], 0, 0
     greedy = 0
@@ -55,7 +59,7 @@ def compile_route(route_key: str, function: str) -> CompiledRoute:
             parts.append(re.escape(segment))
             literal += 1
     pattern = re.compile("^/" + "/".join(parts) + "$")
-    return CompiledRoute(route_key, method, pattern, (literal, -params, -greedy), function)
+    return CompiledRoute(route_key, method, pattern, (literal, -params, -greedy), function, auth)
 
 
 def match(routes: list[CompiledRoute], method: str, path: str) -> tuple[CompiledRoute, dict[str, str]] | None:
@@ -78,11 +82,12 @@ AccessLog = Callable[[dict[str, Any]], None]
 
 
 class HttpApiGateway:
-    def __init__(self, routes: list[tuple[str, str]], runner: FunctionRunner, clock: PlatformClock, *,
+    def __init__(self, routes: list[tuple[str, str, str]], runner: FunctionRunner, clock: PlatformClock, *,
                  api_id: str, account: str, domain: str, access_log: AccessLog | None = None,
-                 traces: TraceStore | None = None) -> None:
+                 traces: TraceStore | None = None, authorizer: JwtAuthorizer | None = None) -> None:
         self._traces = traces
-        self._routes = [compile_route(key, fn) for key, fn in routes]
+        self._authorizer = authorizer
+        self._routes = [compile_route(key, fn, auth) for key, fn, auth in routes]
         self._runner = runner
         self._clock = clock
         self._api_id, self._account, self._domain = api_id, account, domain
@@ -110,6 +115,15 @@ class HttpApiGateway:
             route_key=route.route_key, path_parameters=params,
             source_ip=request.client.host if request.client else "127.0.0.1",
             api_id=self._api_id, domain=self._domain, account=self._account, now=self._clock.now())
+        if route.auth == "jwt" and self._authorizer is not None:
+            try:
+                claims = await run_in_threadpool(self._authorizer.authorize, request.headers.get("authorization"))
+            except Unauthorized as exc:
+                return Response(json.dumps({"message": "Unauthorized", "reason": str(exc)}), status_code=401,
+                                media_type="application/json", headers={"www-authenticate": "Bearer"})
+            event["requestContext"]["authorizer"] = {"jwt": {
+                "claims": {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()},
+                "scopes": str(claims.get("scope", "")).split() or None}}
         trace_id = root_of(request.headers.get("x-amzn-trace-id")) or new_trace_id()
         event["headers"]["x-amzn-trace-id"] = trace_id
         invocation = await run_in_threadpool(self._runner.invoke, route.function, event, trace_id=trace_id)

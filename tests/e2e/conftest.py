@@ -28,6 +28,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def api(stack: Stack) -> Iterator[httpx.Client]:
+    """The HTTP API as a signed-in user (a password-grant token from the API's identity provider)."""
+    from emulation.auth import PasswordGrantAuth
+
+    auth = PasswordGrantAuth(f"{stack.urls.fakes['identity']}/identityapi")
+    with httpx.Client(base_url=stack.urls.api, timeout=30, auth=auth) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def anonymous_api(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.urls.api, timeout=30) as client:
         yield client
 

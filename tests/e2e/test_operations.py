@@ -81,4 +81,33 @@ def test_access_log_records_each_request(api, control):
     last = entries[-1]
     assert {"requestId", "ip", "requestTime", "httpMethod", "routeKey", "status", "protocol",
             "responseLength"} <= set(last)
-    assert last["routeKey"] == "$default" and last["status"] == 200
+    assert last["routeKey"] == "GET /api/health" and last["status"] == 200
+
+
+def test_routes_need_a_user_token_except_the_public_ones(anonymous_api, api, stack):
+    from emulation.auth import fetch_token
+
+    denied = anonymous_api.get("/api/messages")
+    assert denied.status_code == 401 and denied.json()["reason"] == "missing Authorization header"
+    garbage = anonymous_api.get("/api/messages", headers={"authorization": "Bearer not-a-jwt"})
+    assert garbage.status_code == 401 and "invalid token" in garbage.json()["reason"]
+    assert anonymous_api.get("/api/health").status_code == 200
+    assert api.get("/api/messages").status_code == 200
+    # A token for another audience (the golf course's identity server) is refused.
+    golf_issuer = f"{stack.urls.fakes['birdsfoot']}/identityapi"
+    foreign = fetch_token(golf_issuer, "golfer@example.com", "fairway-2025")
+    refused = anonymous_api.get("/api/messages", headers={"authorization": f"Bearer {foreign}"})
+    assert refused.status_code == 401 and refused.json()["reason"] in ("token issuer is not trusted",
+                                                                       "token audience is not this API",
+                                                                       "signing key not found in the issuer's JWKS")
+
+
+def test_tokens_expire_on_the_platform_clock(anonymous_api, stack, control):
+    from emulation.auth import fetch_token
+
+    token = fetch_token(f"{stack.urls.fakes['identity']}/identityapi", "golfer@example.com", "fairway-2025")
+    headers = {"authorization": f"Bearer {token}"}
+    assert anonymous_api.get("/api/messages", headers=headers).status_code == 200
+    control.post("/_rez/clock/advance", json={"by": "2h"}).raise_for_status()
+    expired = anonymous_api.get("/api/messages", headers=headers)
+    assert expired.status_code == 401 and expired.json()["reason"] == "token expired"
