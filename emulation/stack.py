@@ -130,8 +130,8 @@ class Stack:
     def _start_fakes(self, sockets: dict) -> None:
         from emulation.fakes.bedrock import create_bedrock_app, make_backend
         from emulation.fakes.golf import create_course_origin_app
-        from emulation.fakes.identity import create_identity_app
         from emulation.fakes.golf_teesheet import BIRDSFOOT, TOTTERIDGE
+        from emulation.fakes.identity import create_identity_app
         from emulation.fakes.weather import create_weather_app
 
         factories = {
