@@ -339,7 +339,9 @@ FUNCTIONS: dict[str, Function] = {f.key: f for f in (
              "SESSIONS_TABLE_NAME": TableName("sessions"), "COST_TABLE_NAME": TableName("cost"),
              "RESULTS_TABLE_NAME": TableName("results"),
              "BEDROCK_MODEL_ID": Outside("BEDROCK_MODEL_ID"), "MCP_SERVER_URL": Outside("MCP_SERVER_URL")},
-        access=(_MESSAGES_RW, Access("dynamodb", "schedules", ("GetItem", "PutItem", "UpdateItem", "Query")),
+        access=(_MESSAGES_RW,
+                # DeleteItem: ``delete`` removes the row once the EventBridge schedule is gone.
+                Access("dynamodb", "schedules", ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")),
                 Access("dynamodb", "results", ("GetItem", "PutItem", "UpdateItem", "Query")),
                 Access("dynamodb", "cost", ("GetItem", "PutItem", "UpdateItem")),
                 Access("scheduler", "*", ("CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule")),

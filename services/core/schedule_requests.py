@@ -133,7 +133,8 @@ def parse_command(body: Any, where: Where = lambda field: field) -> Command:
     try:
         command = _MODELS.get(action, RefCommand).model_validate(body)
     except pydantic.ValidationError as exc:
-        raise _failed(_problems(exc, where)) from exc
+        extra = _raw_target_problems(body, where) if action == "create" else []
+        raise _failed(_problems(exc, where) + extra) from exc
     if isinstance(command, CreateCommand):
         _raise_if(_date_problems(command.start_date, command.end_date, where)
                   + check_target(command.target_type, command.payload or {}, target_arguments(command), where))
@@ -213,6 +214,19 @@ def apply_update(schedule: Schedule, command: UpdateCommand, where: Where = lamb
     end = clock.parse_iso(updated.end_date) if updated.end_date else None
     _raise_if(_date_problems(start, end, where))
     return updated
+
+
+def _raw_target_problems(body: dict[str, Any], where: Where) -> list[FieldProblem]:
+    """Target problems of a create whose other fields failed, so one answer names every problem."""
+    try:
+        target_type = TargetType(body.get("target_type"))
+    except ValueError:
+        return []
+    payload, arguments, operation = body.get("payload", {}), body.get("arguments"), body.get("operation")
+    if not isinstance(payload, dict) or not isinstance(arguments, dict | None):
+        return []
+    arguments = {**(arguments or {}), **({"operation": operation} if isinstance(operation, str) and operation else {})}
+    return check_target(target_type, payload, arguments or None, where)
 
 
 def _window(minutes: int | None) -> FlexibleWindow:

@@ -41,6 +41,7 @@ from services.core.result_repository import ResultRepository
 from services.core.settings import Settings, get_settings
 from services.webaction import deps as webaction_deps
 from services.webaction.handler import lambda_handler
+from tests.support.lambda_context import FakeLambdaContext
 
 NAMING = Naming(stage="dev")
 REGION = NAMING.region
@@ -149,8 +150,7 @@ def deliver_once(aws: SimpleNamespace) -> dict[str, Any] | None:
                                        MessageAttributeNames=["All"]).get("Messages", [])
     if not received:
         return None
-    context = SimpleNamespace(function_name=NAMING.function("webaction"), aws_request_id="req-1",
-                              get_remaining_time_in_millis=lambda: 300_000)
+    context = FakeLambdaContext(function_name=NAMING.function("webaction"), timeout_seconds=300)
     response = lambda_handler(sqs_event(received), context)
     failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
     for m in received:
