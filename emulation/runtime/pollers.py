@@ -176,18 +176,23 @@ class SqsPoller:
             return
         at = self._clock.now().isoformat()
         fn = function_participant(self.spec.function)
+        for record in records:
+            message_id = _message_id(record["body"])
+            if message_id:
+                self._traces.index_message(message_id, record["attributes"]["AWSTraceHeader"])
+        single = len(trace_ids) == 1
         for trace_id in trace_ids:
             if self.spec.sns_subscription_arn:
                 self._traces.add(trace_id, "SNS Topic", fn, "Invoke (async)", "invoke", at,
                                  request_id=invocation.request_id)
-                self._traces.record_calls(trace_id, self.spec.function, invocation.calls, at)
+                self._traces.record_calls(trace_id, self.spec.function, invocation.calls, at, index_ids=single)
                 continue
             if self.spec.from_topic:
                 self._traces.add(trace_id, "SNS Topic", "SQS Queue", "Deliver", "deliver", at)
             receive = records[0]["attributes"].get("ApproximateReceiveCount", "1")
             self._traces.add(trace_id, "SQS Queue", fn, f"Invoke (batch of {len(records)}, receive {receive})",
                              "invoke", at, request_id=invocation.request_id)
-            self._traces.record_calls(trace_id, self.spec.function, invocation.calls, at)
+            self._traces.record_calls(trace_id, self.spec.function, invocation.calls, at, index_ids=single)
             if invocation.failed:
                 self._traces.add(trace_id, fn, "SQS Queue", f"Function error: {invocation.error.get('errorType')}",
                                  "response", at, error=invocation.error.get("errorMessage"))
@@ -208,3 +213,14 @@ class SqsPoller:
                 pass  # already received again, deleted or dead-lettered: nothing to release
 
         self._clock.call_at(due, release)
+
+
+def _message_id(body: str) -> str | None:
+    """The application message id a record carries (``{"id": "msg_..."}``), when it has one."""
+    import json
+
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value.get("id") if isinstance(value, dict) and isinstance(value.get("id"), str) else None

@@ -97,8 +97,19 @@ class TraceStore:
             self._seq += 1
             trace.hops.append(Hop(self._seq, at, source, target, label, kind, detail))
 
-    def record_calls(self, trace_id: str, function: str, calls: list[dict[str, Any]], at: str = "") -> None:
-        """The AWS and HTTP calls one invocation made, as hops from the function."""
+    def index_message(self, message_id: str, trace_id: str) -> None:
+        with self._lock:
+            self._by_message.setdefault(message_id, trace_id)
+            if trace_id in self._traces:
+                self._traces[trace_id].message_ids.add(message_id)
+
+    def record_calls(self, trace_id: str, function: str, calls: list[dict[str, Any]], at: str = "",
+                     index_ids: bool = True) -> None:
+        """The AWS and HTTP calls one invocation made, as hops from the function.
+
+        ``index_ids``: whether message ids the calls touch belong to this trace — not so for a batch
+        that carries several traces (each record is indexed to its own trace by the poller).
+        """
         source = function_participant(function)
         for call in calls:
             if call["kind"] == "aws":
@@ -107,7 +118,7 @@ class TraceStore:
                 self.add(trace_id, source, target, label, "aws", at, error=call.get("error"),
                          duration_ms=call.get("duration_ms"))
                 with self._lock:
-                    for message_id in call.get("ids", []):
+                    for message_id in call.get("ids", []) if index_ids else ():
                         self._by_message.setdefault(message_id, trace_id)
                         self._traces[trace_id].message_ids.add(message_id)
                     if call.get("body_md5") and not call.get("error"):
