@@ -77,3 +77,26 @@ def follows(hops: list[dict], expected: list[tuple[str, str, str]]) -> tuple[boo
         else:
             return False, f"missing after hop {position}: {source} -> {target}: {label}"
     return True, ""
+
+SCHEDULE_CREATION = [
+    ("Client", "API Gateway", "POST /api/schedules"),
+    ("API Gateway", "WebAPI Lambda", "Invoke"),
+    ("WebAPI Lambda", "Schedules Table", "PutItem"),
+    ("WebAPI Lambda", "SNS Topic", "Publish"),
+    ("API Gateway", "Client", "202"),
+    ("SNS Topic", "SQS Queue", "Deliver"),  # the seed's SNS -> Scheduler goes through the manifest's queue
+    ("SQS Queue", "Scheduler Lambda", "Invoke"),
+    ("Scheduler Lambda", "Schedules Table", "GetItem"),
+    ("Scheduler Lambda", "EventBridge Scheduler", "CreateSchedule"),
+    ("Scheduler Lambda", "Schedules Table", "PutItem"),  # status 'active'
+]
+
+EVENTBRIDGE_SCHEDULER_WORKFLOW = [
+    ("EventBridge Scheduler", "Scheduler Lambda", "Invoke"),
+    ("Scheduler Lambda", "Schedules Table", "GetItem"),
+    ("Scheduler Lambda", "DynamoDB", "PutItem"),  # create message record
+    ("Scheduler Lambda", "SNS Topic", "Publish (rez-agent-web-actions"),
+    ("Scheduler Lambda", "Schedules Table", "UpdateItem"),  # last_run, execution_count
+    ("SNS Topic", "SQS Queue", "Deliver"),
+    ("SQS Queue", "WebAction Lambda", "Invoke"),
+]

@@ -68,3 +68,24 @@ def test_error_handling_and_dlq(api, ntfy, control):
     control.post("/_rez/alarms").raise_for_status()
     _trace_of(control, message_id, diagrams.ERROR_HANDLING_AND_DLQ)
     api.post("/api/dlq/notifications/redrive").raise_for_status()
+
+
+def test_schedule_creation_and_eventbridge_scheduler_workflow(api, control):
+    created = api.post("/api/schedules", json={
+        "action": "create", "name": f"seed-{uuid.uuid4().hex[:6]}", "schedule_expression": "rate(1 hour)",
+        "timezone": "UTC", "target_type": "web_action", "payload": {"action": "weather", "courseID": 1, "days": 1},
+        "arguments": {"operation": "get_weather"}})
+    assert created.status_code == 202, created.text
+    schedule_id = created.json()["schedule"]["id"]
+    try:
+        wait_for(lambda: api.get(f"/api/schedules/{schedule_id}").json()["status"] == "active", what="active")
+        _trace_of(control, schedule_id, diagrams.SCHEDULE_CREATION)
+        control.post("/_rez/clock/advance", json={"by": "61m"}).raise_for_status()
+
+        def fired():
+            listed = api.get("/api/messages", params={"message_type": "web_action", "limit": 100}).json()["messages"]
+            return [m for m in listed if (m.get("arguments") or {}).get("schedule_id") == schedule_id]
+        message = wait_for(fired, what="a fired web action")[0]
+        _trace_of(control, message["id"], diagrams.EVENTBRIDGE_SCHEDULER_WORKFLOW)
+    finally:
+        api.post("/api/schedules", json={"action": "delete", "schedule_id": schedule_id})
