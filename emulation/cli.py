@@ -95,6 +95,7 @@ def up(
     for name, origin in urls.fakes.items():
         if name not in ("ntfy", "identity"):
             console.print(f"  {name:<14} {origin}")
+    console.print(f"  agent page     {urls.api}/agent/ui   (open {urls.api}/agent/ui#token=$(.venv/bin/rez token))")
     console.print(f"  control API    {urls.control}/_rez/health   logs: {state_dir}/logs/")
     example = json.dumps({"message_type": "notify",
                           "payload": {"message": "hi", "title": "T", "priority": 4, "tags": ["golf"]}})
@@ -218,6 +219,35 @@ def dlq(action: str = typer.Argument("list", help="list | show | redrive"),
     else:
         console.print("[red]usage: rez dlq list | rez dlq show <queue> | rez dlq redrive <queue>[/red]")
         raise typer.Exit(2)
+
+
+@app.command(name="mcp-stdio", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def mcp_stdio(ctx: typer.Context) -> None:
+    """A stdio bridge to the MCP server, for desktop MCP clients (MCP_SERVER_URL, MCP_API_KEY)."""
+    import os
+
+    from emulation.mcp_stdio import main as bridge
+
+    url = os.environ.get("MCP_SERVER_URL") or f"{_api_url()}/mcp"
+    args = list(ctx.args)
+    if not os.environ.get("MCP_API_KEY") and "--api-key" not in args and "MCP_SERVER_URL" not in os.environ:
+        args += ["--api-key", _local_mcp_api_key()]
+    raise typer.Exit(bridge(["--url", url, *args]))
+
+
+def _local_mcp_api_key() -> str:
+    """The local stack's MCP key, read from its Secrets Manager as any AWS client would."""
+    import os
+
+    import boto3
+
+    port = os.environ.get(port_env_var("aws"), DEFAULT_PORTS["aws"])
+    client = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    from infra.manifest import Naming
+
+    secret = client.get_secret_value(SecretId=Naming(stage=os.environ.get("STAGE", "dev")).secret("mcp-api-key"))
+    return json.loads(secret["SecretString"])["api_key"]
 
 
 def main() -> None:

@@ -51,6 +51,10 @@ class Stack:
         self.urls = StackUrls()
         self.access_log: list[dict[str, Any]] = []
         self.traces = TraceStore()
+        # Machine clients of the MCP server (the agent, desktop clients) present this as x-api-key.
+        import secrets
+
+        self.mcp_api_key = secrets.token_urlsafe(24)
         self.backend: Backend | None = None
         self.runner: FunctionRunner | None = None
         self.pollers: list[SqsPoller] = []
@@ -154,6 +158,8 @@ class Stack:
                                   ("totteridge", "Golf Course API"), ("weather", "NOAA Weather"),
                                   ("bedrock", "Bedrock")):
             self.traces.set_origin_name(self.urls.fakes[name], participant)
+        # Functions reach the MCP server through the HTTP API (the agent's tools).
+        self.traces.set_origin_name(self.urls.api, "MCP Server")
         self.urls.ntfy = self.urls.fakes["ntfy"]
         self.urls.ntfy_topic_url = f"{self.urls.ntfy}/{self.config.ntfy_topic}"
         for name in list(sockets):
@@ -165,7 +171,8 @@ class Stack:
         from emulation.fakes.identity import DEFAULT_USERS
 
         golfer = DEFAULT_USERS[0]
-        return {"golf": {"username": golfer.username, "password": golfer.password}}
+        return {"golf": {"username": golfer.username, "password": golfer.password},
+                "mcp-api-key": {"api_key": self.mcp_api_key}}
 
     def outside_values(self) -> dict[str, str]:
         """Target-specific environment values (``Outside`` in the manifest): here, the fakes."""

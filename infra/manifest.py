@@ -338,7 +338,9 @@ FUNCTIONS: dict[str, Function] = {f.key: f for f in (
         env={**_COMMON_ENV, **_TOPIC_ENV, **_SCHEDULER_ENV, **_GOLF_ENV, **_NTFY_ENV,
              "SESSIONS_TABLE_NAME": TableName("sessions"), "COST_TABLE_NAME": TableName("cost"),
              "RESULTS_TABLE_NAME": TableName("results"),
-             "BEDROCK_MODEL_ID": Outside("BEDROCK_MODEL_ID"), "MCP_SERVER_URL": Outside("MCP_SERVER_URL")},
+             "BEDROCK_MODEL_ID": Outside("BEDROCK_MODEL_ID"), "MCP_SERVER_URL": Outside("MCP_SERVER_URL"),
+             "MCP_API_KEY_SECRET_NAME": SecretName("mcp-api-key"),
+             "AGENT_DAILY_CAP_USD": Outside("AGENT_DAILY_CAP_USD")},
         access=(_MESSAGES_RW,
                 # DeleteItem: ``delete`` removes the row once the EventBridge schedule is gone.
                 Access("dynamodb", "schedules", ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")),
@@ -347,6 +349,7 @@ FUNCTIONS: dict[str, Function] = {f.key: f for f in (
                 Access("scheduler", "*", ("CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule")),
                 Access("iam", "scheduler-execution", ("PassRole",)),
                 Access("secretsmanager", "golf", ("GetSecretValue",)),
+                Access("secretsmanager", "mcp-api-key", ("GetSecretValue",)),
                 Access("bedrock", "*", ("InvokeModel",)), *_PUBLISH_ALL),
     ),
     Function(

@@ -88,13 +88,21 @@ class _Worker:
         child.close()
         self.channel = parent
         self.invocations = 0
+        # Set when the worker's REPORT line for a request has been logged: an invocation returns
+        # only once its logs are complete, as CloudWatch Logs has them before the caller reads them.
+        self.reported: dict[str, threading.Event] = {}
         threading.Thread(target=self._pump, args=(spec.key, logs), daemon=True,
                          name=f"logs:{spec.key}").start()
 
     def _pump(self, function: str, logs: FunctionLogs) -> None:
         assert self.process.stdout is not None
         for raw in self.process.stdout:
-            logs.append(function, raw.decode("utf-8", errors="replace").rstrip("\n"))
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            logs.append(function, line)
+            if line.startswith("REPORT RequestId: "):
+                done = self.reported.get(line.split()[2])
+                if done is not None:
+                    done.set()
 
     def wait_ready(self, timeout: float) -> None:
         self.channel.settimeout(timeout)
@@ -168,6 +176,7 @@ class FunctionRunner:
             if cold:
                 worker.wait_ready(self._init_timeout)
             clock = self._clock.state()
+            logged = worker.reported[invocation.request_id] = threading.Event()
             send_frame(worker.channel, {
                 "request_id": invocation.request_id, "event": event, "trace_id": trace_id,
                 "deadline_ms": int(time.time() * 1000) + spec.timeout * 1000, "clock": clock})
@@ -182,6 +191,8 @@ class FunctionRunner:
                 invocation.result = reply.get("result")
             else:
                 invocation.error = reply.get("error")
+            logged.wait(1.0)
+            worker.reported.pop(invocation.request_id, None)
         except TimeoutError:
             healthy = False
             invocation.error = {"errorType": "Sandbox.Timedout",

@@ -1,9 +1,9 @@
-"""Scheduled agent events (ORIGINAL_SYSTEM §13.6): the hook the agent issue fills in.
+"""Scheduled agent events (ORIGINAL_SYSTEM §13.6).
 
 A ``scheduled`` message with ``arguments.operation == "agentEvent"`` asks the agent to act on a
-prompt (e.g. book a tee time when the weather is good). Until the agent exists, such a message is
-stored as ``failed`` with a clear error rather than routed anywhere it would be misread (the
-notifications processor would reject its payload).
+prompt (e.g. book a tee time when the weather is good): the agent runs unattended on the stored
+prompt, with the user's reservations and the weather, and the outcome is sent as a notification
+(``services.agent.scheduled``). Any other operation is refused and recorded on the message.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from services.core.errors import NotFoundError, RezError
+from services.core.errors import NotFoundError, RezError, ValidationError
 from services.core.messages import Message, Status
 
 if TYPE_CHECKING:
@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class AgentEventsUnavailable(RezError):
-    http_status = 501
-
-
 def run_scheduled_message(message: Message, deps: SchedulerDeps) -> None:
-    """Run one ``scheduled`` message. The agent issue replaces this body (ExecuteScheduledEvent)."""
+    """Run one ``scheduled`` message."""
     operation = (message.arguments or {}).get("operation")
-    raise AgentEventsUnavailable(f"agent events are not available yet (operation {operation!r} was not run)")
+    if operation != "agentEvent":
+        raise ValidationError(f"unknown scheduled operation: {operation!r}")
+    from services.agent.scheduled import run_scheduled_agent_event  # the agent's heavy imports, only here
+
+    run_scheduled_agent_event(message)
 
 
 def handle_scheduled(message: Message, deps: SchedulerDeps) -> None:

@@ -164,13 +164,13 @@ def test_web_action_runs_go_to_the_web_actions_topic_with_their_operation(fn):
     assert published["arguments"] == {"operation": "get_weather", "schedule_id": found["id"]}
 
 
-def test_scheduled_agent_events_are_stored_as_failed_until_the_agent_exists(fn):
-    found = create(fn, target_type="scheduled", operation="agentEvent",
+def test_a_scheduled_message_with_an_unknown_operation_is_stored_as_failed(fn):
+    found = create(fn, target_type="scheduled", operation="defragment",
                    payload={"user_prompt": "book a tee time", "course_name": "Birdsfoot Golf Course"})
     result = fire(fn, found, DAY1 + timedelta(hours=7), "e1")
     message = fn.deps.messages.get(result["message_id"])
     assert message.message_type is MessageType.SCHEDULED and message.status is Status.FAILED
-    assert "agent events are not available yet" in message.error_message
+    assert "unknown scheduled operation: 'defragment'" in message.error_message
 
 
 def test_pause_resume_update_execute_and_delete(fn):

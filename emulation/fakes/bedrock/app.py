@@ -20,9 +20,12 @@ Control routes (for tests and demos, never called by production code):
   ``{"code": "ThrottlingException", "message": "...", "times": 1, "latency_ms": 0}``; ``code``
   may be null for latency only.
 * ``GET  /_fake/bedrock/health`` — backend status (503 when its model is unreachable).
+* ``GET  /_fake/bedrock/backend`` / ``POST /_fake/bedrock/backend {"name": ..., "options": {...}}``
+  — show or switch the backend at run time (``make_backend`` names and options; 400 for an
+  unknown one). Calls and faults are kept; the new backend starts fresh.
 
 LIMITATIONS:
-* No SigV4 verification, no region/account partitioning, one backend per app.
+* No SigV4 verification, no region/account partitioning, one backend at a time per app.
 * ``maxTokens`` and ``stopSequences`` are applied to text answers after the backend produced
   them; tool-use turns are never truncated.
 * Faults are consumed by every attempt, including botocore's automatic retries (429/503 are
@@ -47,6 +50,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import eventstream
+from .backends import make_backend
 from .backends.base import Backend, ScenarioBackend
 from .backends.scenarios import scenario_from_calls
 from .wire import (
@@ -154,6 +158,7 @@ def create_bedrock_app(
             if known is not None and not _model_matches(model_id, known):
                 raise ValidationException("The provided model identifier is invalid.")
             converse_request = parse_request(body)
+            backend = app.state.backend
             turn = await run_in_threadpool(backend.converse, model_id, converse_request)
             turn = apply_limits(turn, converse_request)
             latency_ms = int((clock() - started) * 1000)
@@ -163,8 +168,8 @@ def create_bedrock_app(
             state.record(entry)
             return _error(err)
         except Exception as exc:  # a backend bug must still look like an AWS error to the client
-            log.exception("bedrock fake backend %s failed", backend.name)
-            err = InternalServerException(f"local Bedrock backend {backend.name!r} failed: {exc!r}")
+            log.exception("bedrock fake backend %s failed", app.state.backend.name)
+            err = InternalServerException(f"local Bedrock backend {app.state.backend.name!r} failed: {exc!r}")
             entry["error"] = {"code": err.code, "message": err.message}
             state.record(entry)
             return _error(err)
@@ -187,10 +192,11 @@ def create_bedrock_app(
     async def reset(request: Request) -> JSONResponse:
         state.calls.clear()
         state.faults.clear()
-        await run_in_threadpool(backend.reset)
+        await run_in_threadpool(app.state.backend.reset)
         return JSONResponse({"ok": True})
 
     async def scenario(request: Request) -> JSONResponse:
+        backend = app.state.backend
         if not isinstance(backend, ScenarioBackend):
             return JSONResponse({"error": f"backend {backend.name!r} has no scenarios"}, status_code=409)
         if request.method == "GET":
@@ -220,8 +226,22 @@ def create_bedrock_app(
         return JSONResponse({"faults": [f.model_dump() for f in state.faults]})
 
     async def health(request: Request) -> JSONResponse:
+        backend = app.state.backend
         info = await run_in_threadpool(backend.describe)
         return JSONResponse({"backend": backend.name, **info}, status_code=200 if info.get("ok") else 503)
+
+    async def switch_backend(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            try:
+                raw = await request.json()
+                name, options = raw["name"], raw.get("options") or {}
+                if not isinstance(name, str) or not isinstance(options, dict):
+                    raise TypeError("name must be a string, options an object")
+                new = await run_in_threadpool(lambda: make_backend(name, **options))
+            except (ValueError, KeyError, TypeError, FileNotFoundError) as exc:
+                return JSONResponse({"error": f'body must be {{"name": ..., "options": {{...}}}}: {exc}'}, 400)
+            app.state.backend = new
+        return JSONResponse({"backend": app.state.backend.name})
 
     routes = [
         Route("/model/{model_id:path}/{operation}", model_operation, methods=["POST"]),
@@ -232,6 +252,7 @@ def create_bedrock_app(
         Route("/_fake/bedrock/scenario", scenario, methods=["GET", "POST"]),
         Route("/_fake/bedrock/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_fake/bedrock/health", health, methods=["GET"]),
+        Route("/_fake/bedrock/backend", switch_backend, methods=["GET", "POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.backend = backend

@@ -1,0 +1,74 @@
+"""Lambda entry point of the MCP server: ``POST /mcp`` (API Gateway HTTP API, payload 2.0).
+
+Streamable HTTP, stateless, JSON responses (no SSE, no ``Mcp-Session-Id``), so any invocation can
+answer any request. Per invocation: check the API key, then enter a *fresh*
+``StreamableHTTPSessionManager`` (its ``run()`` works once per instance) around the one request,
+on the ``Server`` built once per container.
+
+API key: when ``settings.mcp_api_key_secret_name`` names a secret holding ``{"api_key": "..."}``,
+the ``x-api-key`` header must match, else HTTP 401 with a JSON-RPC error (-32004, as the original).
+
+Host/Origin checking (DNS-rebinding protection) allows the API's own domain
+(``requestContext.domainName``, which API Gateway also sends as ``Host``) and loopback hosts,
+so a browser page on another site cannot drive a locally running server; non-browser clients
+send no ``Origin`` and pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from functools import lru_cache
+from typing import Any
+
+from mcp.server.lowlevel import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+
+from services.core.logging import get_logger
+from services.mcp.asgi_lambda import call_asgi, header_map
+from services.mcp.deps import McpDeps, default_deps
+from services.mcp.server import build_server
+
+logger = get_logger("mcp")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+UNAUTHORIZED = {"jsonrpc": "2.0", "error": {"code": -32004, "message": "Invalid API key"}, "id": None}
+
+
+def security_settings(event: dict[str, Any]) -> TransportSecuritySettings:
+    domain = (event.get("requestContext") or {}).get("domainName") or ""
+    hosts = [h for h in (domain, *LOOPBACK_HOSTS) if h]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[*hosts, *(f"{h}:*" for h in hosts)],
+        allowed_origins=[o for h in hosts for o in (f"https://{h}", f"http://{h}", f"http://{h}:*")],
+    )
+
+
+def authorized(event: dict[str, Any], deps: McpDeps) -> bool:
+    key = deps.api_key()
+    if key is None:
+        return True
+    given = header_map(event).get("x-api-key", "")
+    return hmac.compare_digest(given.encode(), key.encode())
+
+
+async def handle(event: dict[str, Any], deps: McpDeps, server: Server) -> dict[str, Any]:
+    if not authorized(event, deps):
+        return {"statusCode": 401, "headers": {"content-type": "application/json"},
+                "body": json.dumps(UNAUTHORIZED, separators=(",", ":"))}
+    manager = StreamableHTTPSessionManager(app=server, json_response=True, stateless=True,
+                                           security_settings=security_settings(event))
+    async with manager.run():
+        return await call_asgi(manager.handle_request, event)
+
+
+@lru_cache(maxsize=1)
+def _server() -> Server:
+    return build_server(default_deps())
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return asyncio.run(handle(event, default_deps(), _server()))
