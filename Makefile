@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 up: venv            ## start the complete local stack in the foreground (Ctrl-C stops it)
-	$(BIN)/rez up
+	$(if $(TARGET),REZ_TARGET=$(TARGET) )$(BIN)/rez up
 
-test: venv          ## run everything, in parallel
+test: venv build    ## run everything (after building the Lambda artifacts), in parallel
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider
 
 test-unit: venv
@@ -34,3 +34,24 @@ lint: venv
 
 clean:
 	rm -rf $(VENV) .rez build dist *.egg-info
+
+# --- Lambda artifacts, AWS deployment, other data-plane backends ----------------------------------
+STAGE ?= dev
+E2E_LANE = $(BIN)/pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider -rs tests/e2e
+
+.PHONY: build preview deploy test-localstack test-ministack
+
+build: venv         ## one reproducible Lambda zip per function, in build/lambda (python3.12, manylinux)
+	$(BIN)/python -m infra.packaging build
+
+preview: venv       ## pulumi preview of STAGE (dev|prod) with AWS_PROFILE
+	$(BIN)/python -m infra.deploy preview --stage $(STAGE) $(if $(AWS_PROFILE),--profile $(AWS_PROFILE))
+
+deploy: venv        ## pulumi up of STAGE with AWS_PROFILE (required): make deploy STAGE=dev AWS_PROFILE=me
+	$(BIN)/python -m infra.deploy up --stage $(STAGE) $(if $(AWS_PROFILE),--profile $(AWS_PROFILE))
+
+test-localstack: venv   ## e2e suite with the data plane on LocalStack 4.14 (DynamoDB on moto); skips if it cannot start
+	REZ_TARGET=localstack $(E2E_LANE)
+
+test-ministack: venv    ## e2e suite with the data plane on Ministack; skips if it cannot start
+	REZ_TARGET=ministack $(E2E_LANE)

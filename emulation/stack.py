@@ -24,7 +24,7 @@ from emulation.runtime.functions import FunctionRunner, FunctionSpec
 from emulation.runtime.gateway import HttpApiGateway
 from emulation.runtime.logs import FunctionLogs
 from emulation.runtime.pollers import PollerSpec, SqsPoller
-from emulation.runtime.servers import ServerThread, reserve
+from emulation.runtime.servers import PortInUseError, ServerThread, reserve
 from emulation.runtime.traces import TraceStore
 from infra import manifest
 from infra.manifest import Naming
@@ -77,12 +77,17 @@ class Stack:
                    for name, port in self.config.ports.items() if name != "aws"}
         # Known before the functions start: the agent reaches the MCP server through the HTTP API.
         self.urls.api = f"http://127.0.0.1:{sockets['api'].getsockname()[1]}"
-        aws_socket = reserve(self.config.ports["aws"], PORT_DESCRIPTIONS["aws"], port_env_var("aws"))
-        aws_port = aws_socket.getsockname()[1]
-        aws_socket.close()  # moto binds it itself, a moment later
+        try:
+            aws_socket = reserve(self.config.ports["aws"], PORT_DESCRIPTIONS["aws"], port_env_var("aws"))
+            aws_port = aws_socket.getsockname()[1]
+            aws_socket.close()  # the backend binds it itself, a moment later
+        except PortInUseError:
+            if self.config.target != "localstack":
+                raise
+            aws_port = self.config.ports["aws"]  # a LocalStack already running there (docker compose)
         self.clock.start()
         self.backend = create_backend(self.config.target, port=aws_port, region=self.config.region,
-                                      state_dir=Path(self.config.state_dir))
+                                      state_dir=Path(self.config.state_dir), account=self.config.account)
         endpoint = self.backend.start()
         self.urls.aws = endpoint.url or ""
         self._start_fakes(sockets)

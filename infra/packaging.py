@@ -17,17 +17,19 @@ Choices, and why:
   changes when AWS decides, while ours is the one the local and CI tests ran against (and
   langchain-aws requires it anyway). Cost: about 30 MB unpacked, far under Lambda's 250 MB.
 * **Locked, hashed wheels**: ``infra/locks/<group>.txt`` pins every distribution with its sha256,
-  resolved for CPython 3.12 on ``manylinux2014_x86_64``/``manylinux_2_28_x86_64`` (``lock`` regenerates them, constrained to
-  the versions in the development virtualenv, so Lambda runs the library versions the tests used).
+  resolved for CPython 3.12 on manylinux x86_64 (``lock`` regenerates them, constrained to the
+  versions in the development virtualenv, so Lambda runs the library versions the tests used).
   ``build`` installs with ``--no-deps --require-hashes``: same lock, same bytes.
 * **Reproducible zips**: entries sorted, fixed timestamps and permissions, no ``__pycache__``
-  (pip's byte-code would be compiled by the build interpreter, not 3.12).
+  (pip's byte-code would be compiled by the build interpreter, not 3.12), no top-level ``bin/``
+  (console scripts pointing at the build interpreter).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -51,7 +53,7 @@ DEFAULT_OUT = ROOT / "build" / "lambda"
 PLATFORM = ("--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64", "--implementation", "cp",
             "--python-version", "3.12", "--only-binary=:all:")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
-_SKIP_DIRS = {"__pycache__", "bin"}  # console scripts point at the build interpreter: useless on Lambda
+LAMBDA_UNPACKED_LIMIT = 262_144_000  # bytes: Lambda refuses a function whose code unpacks to more
 _SKIP_SUFFIXES = (".pyc", ".pyo")
 
 _CORE = ("boto3", "httpx", "pydantic", "aws-lambda-powertools", "PyJWT")
@@ -151,19 +153,25 @@ def install_dependencies(group: str, cache: Path) -> Path:
     target = cache / f"{group}-{digest}"
     if (target / ".complete").exists():
         return target
-    shutil.rmtree(target, ignore_errors=True)
-    staging = cache / f".{group}-{digest}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    _pip("install", "--no-deps", "--require-hashes", "--no-compile", "--target", str(staging), *PLATFORM,
-         "-r", str(lock_file))
-    staging.rename(target)
-    (target / ".complete").touch()
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f".{group}.lock", "w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)  # parallel builds (test workers) install once
+        if (target / ".complete").exists():
+            return target
+        shutil.rmtree(target, ignore_errors=True)
+        staging = cache / f".{group}-{digest}.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        _pip("install", "--no-deps", "--require-hashes", "--no-compile", "--target", str(staging), *PLATFORM,
+             "-r", str(lock_file))
+        staging.rename(target)
+        (target / ".complete").touch()
     return target
 
 
 def _files(root: Path, prefix: str = "") -> Iterator[tuple[str, Path]]:
     for current, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
+        top = Path(current) == root  # pip's bin/ is at the top; a package may have its own bin/
+        dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".") and not (top and d == "bin")]
         for name in names:
             if name.endswith(_SKIP_SUFFIXES) or name.startswith("."):
                 continue
@@ -215,6 +223,9 @@ def build(functions: Iterable[str] | None = None, out_dir: Path = DEFAULT_OUT,
         else:
             deps = install_dependencies(group, cache)
             write_zip(zip_path, [*services, *_files(deps)])
+            unpacked = sum(info.file_size for info in zipfile.ZipFile(zip_path).infolist())
+            if unpacked > LAMBDA_UNPACKED_LIMIT:
+                raise PackagingError(f"{function}: {unpacked / 1e6:.0f} MB unpacked, over Lambda's 250 MB")
             built[group] = zip_path
         artifacts[function] = _artifact(function, group, zip_path)
         log(f"  {zip_path.relative_to(ROOT) if zip_path.is_relative_to(ROOT) else zip_path}"

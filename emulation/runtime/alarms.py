@@ -107,7 +107,15 @@ class AlarmEvaluator:
         return changed
 
     def _transition(self, alarm: dict[str, Any], state: str, reason: str, now) -> None:
-        self._cw.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=state, StateReason=reason)
+        # The evaluator runs the actions itself; backends that act on SetAlarmState (LocalStack,
+        # Ministack) must not notify a second time.
+        name = alarm["AlarmName"]
+        self._cw.disable_alarm_actions(AlarmNames=[name])
+        try:
+            self._cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+        finally:
+            if alarm.get("ActionsEnabled", True):
+                self._cw.enable_alarm_actions(AlarmNames=[name])
         actions = {"ALARM": alarm.get("AlarmActions", []), "OK": alarm.get("OKActions", []),
                    "INSUFFICIENT_DATA": alarm.get("InsufficientDataActions", [])}[state]
         if not alarm.get("ActionsEnabled", True):

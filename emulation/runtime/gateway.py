@@ -124,7 +124,12 @@ class HttpApiGateway:
             event["requestContext"]["authorizer"] = {"jwt": {
                 "claims": {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()},
                 "scopes": str(claims.get("scope", "")).split() or None}}
-        trace_id = root_of(request.headers.get("x-amzn-trace-id")) or new_trace_id()
+        incoming = root_of(request.headers.get("x-amzn-trace-id"))
+        # A call made by a function of this stack (the agent calling the MCP server) continues its trace.
+        nested = bool(incoming and self._traces and self._traces.known(incoming))
+        trace_id = incoming or new_trace_id()
+        if self._traces and not nested:
+            self._traces.open(trace_id)
         event["headers"]["x-amzn-trace-id"] = trace_id
         invocation = await run_in_threadpool(self._runner.invoke, route.function, event, trace_id=trace_id)
         if invocation.error:
@@ -137,11 +142,15 @@ class HttpApiGateway:
         response.headers["x-amzn-trace-id"] = trace_id
         if self._traces:
             at, fn = self._clock.now().isoformat(), function_participant(route.function)
-            self._traces.add(trace_id, "Client", "API Gateway", f"{method} {path}", "http", at)
-            self._traces.add(trace_id, "API Gateway", fn, "Invoke", "invoke", at, request_id=invocation.request_id)
+            begun = invocation.started_at
+            if not nested:
+                self._traces.add(trace_id, "Client", "API Gateway", f"{method} {path}", "http", at, ts=begun - 1e-6)
+                self._traces.add(trace_id, "API Gateway", fn, "Invoke", "invoke", at, ts=begun,
+                                 request_id=invocation.request_id)
             self._traces.record_calls(trace_id, route.function, invocation.calls, at)
-            self._traces.add(trace_id, fn, "API Gateway", str(response.status_code), "response", at)
-            self._traces.add(trace_id, "API Gateway", "Client", str(response.status_code), "response", at)
+            if not nested:
+                self._traces.add(trace_id, fn, "API Gateway", str(response.status_code), "response", at)
+                self._traces.add(trace_id, "API Gateway", "Client", str(response.status_code), "response", at)
         if self._access_log:
             self._access_log({
                 "requestId": event["requestContext"]["requestId"], "ip": event["requestContext"]["http"]["sourceIp"],

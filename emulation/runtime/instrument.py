@@ -38,6 +38,8 @@ def _resource(params: dict[str, Any]) -> str:
     for name in _RESOURCE_PARAMS:
         value = params.get(name)
         if isinstance(value, str):
+            if name == "modelId":  # model ids contain ':' ("...-v1:0"); ARNs end in "/<id>"
+                return value.rsplit("/", 1)[-1]
             return value.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
     return ""
 
@@ -60,7 +62,8 @@ def _patch_botocore() -> None:
     def traced(self, operation_name: str, api_params: dict[str, Any]):
         service = self.meta.service_model.service_name
         record: dict[str, Any] = {"kind": "aws", "service": service, "operation": operation_name,
-                                  "resource": _resource(api_params), "ids": _message_ids(api_params)}
+                                  "resource": _resource(api_params), "ids": _message_ids(api_params),
+                                  "start": time.time()}
         body = api_params.get("Message") if service == "sns" else api_params.get("MessageBody")
         if isinstance(body, str):
             record["body_md5"] = hashlib.md5(body.encode()).hexdigest()
@@ -81,7 +84,8 @@ def _patch_botocore() -> None:
 
 def _http_record(request: Any) -> dict[str, Any]:
     url = urlsplit(str(request.url))
-    return {"kind": "http", "method": request.method, "origin": f"{url.scheme}://{url.netloc}", "path": url.path}
+    return {"kind": "http", "method": request.method, "origin": f"{url.scheme}://{url.netloc}", "path": url.path,
+            "start": time.time()}
 
 
 def _patch_httpx() -> None:

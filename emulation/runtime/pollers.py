@@ -183,15 +183,16 @@ class SqsPoller:
         single = len(trace_ids) == 1
         for trace_id in trace_ids:
             if self.spec.sns_subscription_arn:
-                self._traces.add(trace_id, "SNS Topic", fn, "Invoke (async)", "invoke", at,
+                self._traces.add(trace_id, "SNS Topic", fn, "Invoke (async)", "invoke", at, ts=invocation.started_at,
                                  request_id=invocation.request_id)
                 self._traces.record_calls(trace_id, self.spec.function, invocation.calls, at, index_ids=single)
                 continue
             if self.spec.from_topic:
-                self._traces.add(trace_id, "SNS Topic", "SQS Queue", "Deliver", "deliver", at)
+                self._traces.add(trace_id, "SNS Topic", "SQS Queue", "Deliver", "deliver", at,
+                                 ts=invocation.started_at - 2e-6)
             receive = records[0]["attributes"].get("ApproximateReceiveCount", "1")
             self._traces.add(trace_id, "SQS Queue", fn, f"Invoke (batch of {len(records)}, receive {receive})",
-                             "invoke", at, request_id=invocation.request_id)
+                             "invoke", at, ts=invocation.started_at - 1e-6, request_id=invocation.request_id)
             self._traces.record_calls(trace_id, self.spec.function, invocation.calls, at, index_ids=single)
             if invocation.failed:
                 self._traces.add(trace_id, fn, "SQS Queue", f"Function error: {invocation.error.get('errorType')}",

@@ -166,6 +166,7 @@ class TargetDelivery:
         at = self._clock.now().isoformat()
         fn = function_participant(key)
         self._traces.add(trace_id, "EventBridge Scheduler", fn, f"Invoke (async, attempt {attempt})", "invoke", at,
+                         ts=invocation.started_at,
                          request_id=invocation.request_id)
         self._traces.record_calls(trace_id, key, invocation.calls, at)
         if invocation.failed:

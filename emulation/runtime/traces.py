@@ -62,6 +62,7 @@ class Hop:
     label: str
     kind: str
     detail: dict[str, Any] = field(default_factory=dict)
+    ts: float = 0.0  # when it happened (epoch seconds): hops are recorded after the fact, read in time order
 
 
 @dataclass
@@ -86,8 +87,18 @@ class TraceStore:
         self._origin_names[origin] = name
 
     # --- recording ----------------------------------------------------------------------------
+    def open(self, trace_id: str) -> None:
+        """Start a trace before its first hop is recorded, so calls it makes meanwhile join it."""
+        with self._lock:
+            if trace_id not in self._traces:
+                self._traces[trace_id] = Trace(trace_id, time.time())
+
+    def known(self, trace_id: str) -> bool:
+        with self._lock:
+            return trace_id in self._traces
+
     def add(self, trace_id: str, source: str, target: str, label: str, kind: str, at: str = "",
-            **detail: Any) -> None:
+            ts: float | None = None, **detail: Any) -> None:
         with self._lock:
             trace = self._traces.get(trace_id)
             if trace is None:
@@ -95,7 +106,8 @@ class TraceStore:
                 while len(self._traces) > self._keep:
                     self._traces.popitem(last=False)
             self._seq += 1
-            trace.hops.append(Hop(self._seq, at, source, target, label, kind, detail))
+            trace.hops.append(Hop(self._seq, at, source, target, label, kind, detail,
+                                  ts if ts is not None else time.time()))
 
     def index_message(self, message_id: str, trace_id: str) -> None:
         with self._lock:
@@ -115,7 +127,7 @@ class TraceStore:
             if call["kind"] == "aws":
                 target = _aws_participant(call["service"], call.get("resource", ""))
                 label = call["operation"] + (f" ({call['resource']})" if call.get("resource") else "")
-                self.add(trace_id, source, target, label, "aws", at, error=call.get("error"),
+                self.add(trace_id, source, target, label, "aws", at, ts=call.get("start"), error=call.get("error"),
                          duration_ms=call.get("duration_ms"))
                 with self._lock:
                     for message_id in call.get("ids", []) if index_ids else ():
@@ -126,7 +138,7 @@ class TraceStore:
             else:
                 target = self.participant_for_origin(call["origin"], call.get("path", ""))
                 label = f"{call['method']} {call.get('path', '')}"
-                self.add(trace_id, source, target, label, "http", at, status=call.get("status"),
+                self.add(trace_id, source, target, label, "http", at, ts=call.get("start"), status=call.get("status"),
                          error=call.get("error"), duration_ms=call.get("duration_ms"))
 
     def participant_for_origin(self, origin: str, path: str) -> str:
@@ -161,9 +173,13 @@ class TraceStore:
 
     def as_json(self, trace: Trace) -> dict[str, Any]:
         with self._lock:
-            hops = [asdict(h) for h in sorted(trace.hops, key=lambda h: h.seq)]
+            hops = [asdict(h) for h in _ordered(trace.hops)]
         return {"trace_id": trace.trace_id, "message_ids": sorted(trace.message_ids), "hops": hops,
                 "mermaid": mermaid(trace)}
+
+
+def _ordered(hops: list[Hop]) -> list[Hop]:
+    return sorted(hops, key=lambda h: (h.ts, h.seq))
 
 
 def _alias(name: str) -> str:
@@ -171,7 +187,7 @@ def _alias(name: str) -> str:
 
 
 def mermaid(trace: Trace) -> str:
-    hops = sorted(trace.hops, key=lambda h: h.seq)
+    hops = _ordered(trace.hops)
     participants: list[str] = []
     for hop in hops:
         for name in (hop.source, hop.target):

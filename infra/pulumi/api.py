@@ -1,5 +1,7 @@
 """The HTTP API: API Gateway v2, one Lambda proxy integration (payload 2.0) per function that has
-routes, the manifest's routes, the ``$default`` stage with auto-deploy and JSON access logs."""
+routes, the JWT authorizer, the manifest's routes (``auth="jwt"`` behind the authorizer; ``"none"``
+and ``"function"`` — the function checks its own credential — open at the gateway), the
+``$default`` stage with auto-deploy and JSON access logs."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ class HttpApi:
     stage: Any = None
     integrations: dict[str, Any] = field(default_factory=dict)  # by function key
     routes: dict[str, Any] = field(default_factory=dict)        # by route key
+    authorizer: Any = None
     permissions: dict[str, Any] = field(default_factory=dict)   # by function key
 
 
@@ -54,17 +57,35 @@ def deploy_routes(naming: Naming, config: StageConfig, api: Any, functions: dict
         http.permissions[key] = aws.lambda_.Permission(
             f"allow-api-to-{key}", action="lambda:InvokeFunction", function=fn.name,
             principal="apigateway.amazonaws.com", source_arn=api.execution_arn.apply(lambda arn: f"{arn}/*/*"))
+    http.authorizer = _authorizer(config, api)
     for route in manifest.ROUTES:
         integration = http.integrations[route.function]
+        jwt = getattr(route, "auth", "none") == "jwt"
+        if jwt and http.authorizer is None:
+            raise ValueError(f"route {route.route_key!r} needs the JWT authorizer, and the manifest has none")
         http.routes[route.route_key] = aws.apigatewayv2.Route(
             f"route-{_slug(route.route_key)}", api_id=api.id, route_key=route.route_key,
-            target=integration.id.apply(lambda i: f"integrations/{i}"))
+            target=integration.id.apply(lambda i: f"integrations/{i}"),
+            authorization_type="JWT" if jwt else "NONE",
+            authorizer_id=http.authorizer.id if jwt else None)
     http.stage = aws.apigatewayv2.Stage(
         "stage-default", api_id=api.id, name="$default", auto_deploy=True,
         access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
             destination_arn=http.log_group.arn, format=ACCESS_LOG_FORMAT),
         opts=pulumi.ResourceOptions(depends_on=list(http.routes.values())))
     return http
+
+
+def _authorizer(config: StageConfig, api: Any) -> Any:
+    spec = getattr(manifest, "API_AUTHORIZER", None)
+    if spec is None:
+        return None
+    outside = config.outside_values()
+    return aws.apigatewayv2.Authorizer(
+        f"authorizer-{spec.name}", api_id=api.id, name=spec.name, authorizer_type="JWT",
+        identity_sources=[spec.identity_source],
+        jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
+            issuer=outside[spec.issuer.name], audiences=[outside[spec.audience.name]]))
 
 
 def _slug(route_key: str) -> str:

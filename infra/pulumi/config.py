@@ -40,15 +40,27 @@ class StageConfig:
             raise DeployConfigError(
                 f"stack config rez-agent:outside lacks {', '.join(missing)} "
                 f"(set them in infra/pulumi/Pulumi.{self.stage}.yaml)")
+        empty = sorted(name for name in authorizer_outside() if not self.outside.get(name, "").strip())
+        if empty:
+            raise DeployConfigError(
+                f"rez-agent:outside {', '.join(empty)} must name your identity provider (the issuer URL "
+                "and the audience of the tokens the API accepts, e.g. a Cognito user pool "
+                f"https://cognito-idp.<region>.amazonaws.com/<pool-id> and its app client id): "
+                f"`pulumi config set --path 'rez-agent:outside.{empty[0]}' <value> --stack {self.stage}`")
         unknown_functions = sorted(set(manifest.FUNCTIONS) - set(self.artifacts))
         if unknown_functions:
             raise DeployConfigError(f"no Lambda artifact for {', '.join(unknown_functions)}: run `make build`")
 
 
 def required_outside() -> set[str]:
-    """Every ``Outside(NAME)`` a function of the manifest reads."""
+    """Every ``Outside(NAME)`` of the manifest: functions' environment and the API's authorizer."""
     return {ref.name for fn in manifest.FUNCTIONS.values() for ref in fn.env.values()
-            if isinstance(ref, manifest.Outside)}
+            if isinstance(ref, manifest.Outside)} | authorizer_outside()
+
+
+def authorizer_outside() -> set[str]:
+    spec = getattr(manifest, "API_AUTHORIZER", None)
+    return {spec.issuer.name, spec.audience.name} if spec else set()
 
 
 def from_pulumi(artifacts: Mapping[str, Artifact]) -> StageConfig:

@@ -117,19 +117,18 @@ def function_policy(function: Function, naming: Naming, secret_arns: Mapping[str
 
 
 def scheduler_execution_policy(naming: Naming) -> dict:
-    """What EventBridge Scheduler does with the execution role: deliver to the targets the manifest can
-    name (its message topics, the functions of static schedules) and dead-letter to the schedules DLQ."""
-    topics = sorted({naming.topic_arn(s.topic) for s in manifest.SUBSCRIPTIONS})
-    functions = sorted({naming.function_arn(s.function) for s in manifest.STATIC_SCHEDULES})
-    statements = [
-        {"Sid": "PublishScheduledMessages", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": topics},
+    """What EventBridge Scheduler does with the execution role: invoke the targets the manifest implies
+    and dead-letter to the schedules DLQ. Targets: the static schedules' functions, and each function
+    that may pass this role (it creates schedules that invoke itself, ``invoked_function_arn``)."""
+    passing = {fn.key for fn in manifest.FUNCTIONS.values()
+               for a in fn.access if a.service == "iam" and a.resource == "scheduler-execution"}
+    targets = passing | {s.function for s in manifest.STATIC_SCHEDULES}
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "InvokeScheduledFunctions", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+         "Resource": sorted(naming.function_arn(key) for key in targets)},
         {"Sid": "DeadLetter", "Effect": "Allow", "Action": ["sqs:SendMessage"],
          "Resource": [naming.queue_arn(naming.queue(manifest.SCHEDULES_DLQ))]},
-    ]
-    if functions:
-        statements.insert(1, {"Sid": "InvokeScheduledFunctions", "Effect": "Allow",
-                              "Action": ["lambda:InvokeFunction"], "Resource": functions})
-    return {"Version": "2012-10-17", "Statement": statements}
+    ]}
 
 
 def trust_policy(service: str, account: str | None = None) -> dict:

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture()
 def agent_deps(stack, monkeypatch) -> Iterator:
     """The agent's dependencies as the scheduler function gets them: its environment, the stack's clock."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.urls.aws)
+    for name, value in stack.session.endpoint.environment().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", stack.urls.fakes["bedrock"])
     naming = stack.naming
     settings = Settings(sessions_table=naming.table("sessions"), cost_table=naming.table("cost"),

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from mcp import ClientSession
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import McpError
 
 from tests.e2e.conftest import inbox, wait_for
@@ -26,8 +26,9 @@ TOOLS = {"golf_search_tee_times", "golf_book_tee_time", "golf_get_reservations",
 
 def mcp(stack, body: Callable[[ClientSession], Awaitable[Any]]) -> Any:
     async def run() -> Any:
-        async with streamablehttp_client(f"{stack.urls.api}/mcp", headers={"x-api-key": stack.mcp_api_key}) \
-                as (read, write, _), ClientSession(read, write) as session:
+        async with httpx.AsyncClient(headers={"x-api-key": stack.mcp_api_key}, timeout=30) as http, \
+                streamable_http_client(f"{stack.urls.api}/mcp", http_client=http) as (read, write, _), \
+                ClientSession(read, write) as session:
             await session.initialize()
             return await body(session)
     return asyncio.run(run())

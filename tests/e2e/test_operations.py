@@ -17,7 +17,8 @@ def _alarm_state(control, name_part: str) -> str:
 
 
 def _dead_letter(api, ntfy, control, text: str) -> str:
-    ntfy.post("/_fake/faults", json={"status": 500}).raise_for_status()
+    # Exactly the nine deliveries (three attempts of three receives) fail: the operator's alert goes through.
+    ntfy.post("/_fake/faults", json={"status": 500, "times": 9}).raise_for_status()
     message_id = api.post("/api/messages", json={"payload": {"message": text}}).json()["id"]
     for attempt in (1, 2, 3):
         wait_for(lambda n=attempt: message_status(api, message_id)["retry_count"] == n, what=f"attempt {attempt}")

@@ -31,6 +31,7 @@ def test_message_processing_flow(api, control):
     message_id = api.post("/api/messages", json={"payload": {"message": f"seed {uuid.uuid4()}"}}).json()["id"]
     wait_for(lambda: message_status(api, message_id)["status"] == "completed", what="completed")
     trace = _trace_of(control, message_id, diagrams.MESSAGE_PROCESSING_FLOW)
+    _trace_of(control, message_id, diagrams.client_answered("201"))
     assert trace["mermaid"].startswith("sequenceDiagram")
 
 
@@ -80,6 +81,7 @@ def test_schedule_creation_and_eventbridge_scheduler_workflow(api, control):
     try:
         wait_for(lambda: api.get(f"/api/schedules/{schedule_id}").json()["status"] == "active", what="active")
         _trace_of(control, schedule_id, diagrams.SCHEDULE_CREATION)
+        _trace_of(control, schedule_id, diagrams.client_answered("202"))
         control.post("/_rez/clock/advance", json={"by": "61m"}).raise_for_status()
 
         def fired():
@@ -87,5 +89,29 @@ def test_schedule_creation_and_eventbridge_scheduler_workflow(api, control):
             return [m for m in listed if (m.get("arguments") or {}).get("schedule_id") == schedule_id]
         message = wait_for(fired, what="a fired web action")[0]
         _trace_of(control, message["id"], diagrams.EVENTBRIDGE_SCHEDULER_WORKFLOW)
+        _trace_of(control, message["id"], diagrams.SCHEDULER_RECORDS_THE_RUN)
     finally:
         api.post("/api/schedules", json={"action": "delete", "schedule_id": schedule_id})
+
+
+def test_agent_diagrams_golf_booking_conversation(api, control, stack):
+    """"AI Agent with MCP Integration", "MCP Server Tool Execution", "Golf Tee Time Booking",
+    "Session Management" and "Cost Tracking": one conversation with the agent (intent stand-in)."""
+    import httpx
+
+    httpx.post(f"{stack.urls.fakes['bedrock']}/_fake/bedrock/backend", json={"name": "intent"}).raise_for_status()
+    first = api.post("/agent", json={"message": "tee times at Birdsfoot tomorrow afternoon for 2"})
+    assert first.status_code == 200, first.text
+    session = first.json()["session_id"]
+    assert "Tee Sheet ID" in first.json()["message"]
+    turn1 = first.headers["x-amzn-trace-id"]
+    _trace_of(control, turn1, diagrams.AI_AGENT_WITH_MCP_INTEGRATION)
+    _trace_of(control, turn1, diagrams.MCP_SERVER_TOOL_EXECUTION)
+    _trace_of(control, turn1, diagrams.COST_TRACKING_AND_RATE_LIMITING)
+
+    second = api.post("/agent", json={"message": "book the first one", "session_id": session})
+    assert second.status_code == 200 and "yes/no" in second.json()["message"]
+    _trace_of(control, second.headers["x-amzn-trace-id"], diagrams.SESSION_MANAGEMENT)
+    third = api.post("/agent", json={"message": "yes", "session_id": session})
+    assert third.status_code == 200 and "Confirmation" in third.json()["message"], third.text
+    _trace_of(control, third.headers["x-amzn-trace-id"], diagrams.GOLF_TEE_TIME_BOOKING)

@@ -1,0 +1,1 @@
+"""Entry scripts run by emulators' own interpreters (their virtualenvs), never imported by ours."""
