@@ -369,6 +369,7 @@ FUNCTIONS: dict[str, Function] = {f.key: f for f in (
         env={**_COMMON_ENV, **_TOPIC_ENV, "SESSIONS_TABLE_NAME": TableName("sessions"),
              "COST_TABLE_NAME": TableName("cost"), "BEDROCK_MODEL_ID": Outside("BEDROCK_MODEL_ID"),
              "AGENT_DAILY_CAP_USD": Outside("AGENT_DAILY_CAP_USD"), "MCP_SERVER_URL": Outside("MCP_SERVER_URL"),
+             "API_JWT_ISSUER": Outside("API_JWT_ISSUER"),
              "MCP_API_KEY_SECRET_NAME": SecretName("mcp-api-key")},
         access=(_MESSAGES_RW, Access("dynamodb", "sessions", ("GetItem", "PutItem", "UpdateItem", "DeleteItem")),
                 Access("dynamodb", "cost", ("GetItem", "PutItem", "UpdateItem")),

@@ -44,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from emulation.fakes._clock import Clock, SystemClock, utc_now
@@ -265,7 +266,10 @@ def create_identity_app(
     faults = faults if faults is not None else Faults()
     app = Starlette(
         routes=server.routes(),
-        middleware=[Middleware(FaultMiddleware, faults=faults, on_reset=server.reset)],
+        # Browser sign-in (the chat page's password grant) is cross-origin, as it is with a real IdP.
+        middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
+                               allow_headers=["*"]),
+                    Middleware(FaultMiddleware, faults=faults, on_reset=server.reset)],
     )
     app.state.identity = server
     app.state.faults = faults

@@ -102,7 +102,9 @@ async def post_agent(event: dict[str, Any], deps: AgentDeps) -> dict[str, Any]:
 
 
 async def get_ui(event: dict[str, Any], deps: AgentDeps) -> dict[str, Any]:
-    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    # The sign-in form talks to the stage's identity provider: the page is told where it is.
+    html = (STATIC / "index.html").read_text(encoding="utf-8").replace(
+        '"__ISSUER__"', json.dumps(deps.settings.api_jwt_issuer))
     return {"statusCode": 200, "headers": {"Content-Type": "text/html; charset=utf-8", **BASE_HEADERS}, "body": html}
 
 

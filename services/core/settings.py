@@ -60,6 +60,7 @@ ENV_FIELDS: dict[str, str] = {
     "MCP_SERVER_URL": "mcp_server_url",
     "MCP_API_KEY_SECRET_NAME": "mcp_api_key_secret_name",
     "REDRIVE_QUEUES": "redrive_queues",
+    "API_JWT_ISSUER": "api_jwt_issuer",
 }
 
 
@@ -114,6 +115,7 @@ class Settings(BaseModel):
     mcp_server_url: str = ""
     mcp_api_key_secret_name: str = ""
     redrive_queues: str = ""  # JSON {queue key: {"queue": name, "dlq": name}}
+    api_jwt_issuer: str = ""  # where users sign in (the chat page's sign-in form)
 
     @field_validator("golf_origins", mode="before")
     @classmethod

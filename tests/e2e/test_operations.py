@@ -112,3 +112,20 @@ def test_tokens_expire_on_the_platform_clock(anonymous_api, stack, control):
     control.post("/_rez/clock/advance", json={"by": "2h"}).raise_for_status()
     expired = anonymous_api.get("/api/messages", headers=headers)
     assert expired.status_code == 401 and expired.json()["reason"] == "token expired"
+
+
+def test_the_chat_page_signs_in_at_the_identity_provider(anonymous_api, stack):
+    page = anonymous_api.get("/agent/ui")
+    issuer = f"{stack.urls.fakes['identity']}/identityapi"
+    assert page.status_code == 200 and f'const issuer = "{issuer}"' in page.text
+    # What the page's sign-in form does from the browser: discovery, then the password grant (CORS allowed).
+    import httpx
+
+    origin = {"Origin": stack.urls.api}
+    discovery = httpx.get(f"{issuer}/.well-known/openid-configuration", headers=origin)
+    assert discovery.headers["access-control-allow-origin"] in ("*", stack.urls.api)
+    granted = httpx.post(discovery.json()["token_endpoint"], headers=origin, data={
+        "grant_type": "password", "username": "golfer@example.com", "password": "fairway-2025"})
+    token = granted.json()["access_token"]
+    answer = anonymous_api.post("/agent", json={"message": "hello"}, headers={"authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.json()["session_id"]
