@@ -30,7 +30,7 @@ import httpx
 from emulation.backends.base import AwsEndpoint, BackendUnavailable
 from emulation.backends.moto import MotoBackend
 from emulation.backends.venvs import ensure_venv
-from emulation.runtime.processes import spawn
+from emulation.runtime.processes import spawn, terminate
 
 REQUIREMENTS = ["localstack-core[runtime]==4.14.0", "cbor2<5.7", "service_identity"]
 SERVICES = "sqs,sns,secretsmanager,iam,sts,scheduler,cloudwatch"
@@ -122,13 +122,7 @@ class LocalStackBackend:
             self._moto.reset()
 
     def _stop_localstack(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        terminate(self._process, timeout=10)
         self._process = None
         if self._log:
             self._log.close()

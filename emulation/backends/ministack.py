@@ -18,7 +18,7 @@ import httpx
 
 from emulation.backends.base import AwsEndpoint, BackendUnavailable
 from emulation.backends.venvs import ensure_venv
-from emulation.runtime.processes import spawn
+from emulation.runtime.processes import spawn, terminate
 
 REQUIREMENTS = ["ministack==1.5.33"]  # the version whose behaviour docs/backends.md records
 LAUNCHER = Path(__file__).with_name("launchers") / "ministack_main.py"
@@ -80,13 +80,7 @@ class MinistackBackend:
         httpx.post(f"{self.url}/_ministack/reset", timeout=30.0).raise_for_status()
 
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        terminate(self._process, timeout=10)
         self._process = None
         if self._log:
             self._log.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from emulation.backends.base import AwsEndpoint
-from emulation.runtime.processes import spawn
+from emulation.runtime.processes import spawn, terminate
 
 
 class MotoBackend:
@@ -58,13 +58,7 @@ class MotoBackend:
         httpx.post(f"{self.url}/moto-api/reset", timeout=10.0).raise_for_status()
 
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        terminate(self._process, timeout=5)
         if self._log not in (None, subprocess.DEVNULL):
             self._log.close()
         self._process = None

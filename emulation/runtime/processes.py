@@ -65,3 +65,15 @@ def spawn(*args: Any, **kwargs: Any) -> subprocess.Popen:
     if sys.platform.startswith("linux"):
         kwargs["preexec_fn"] = _die_with_parent
     return _spawner.popen(*args, **kwargs)
+
+
+def terminate(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """Stop a child politely (SIGTERM), then firmly (SIGKILL) if it has not exited in ``timeout``."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

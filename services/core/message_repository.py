@@ -93,6 +93,24 @@ class MessageRepository:
                 raise NotFoundError(f"message not found: {message_id}") from exc
             return False
 
+    def begin_processing(self, message: Message) -> bool:
+        """Move a delivered message to ``processing``; False when it already completed (a redelivery).
+
+        A message that was published without being stored first is stored now, so every message a
+        consumer handles ends up in the table with its outcome.
+        """
+        if self.update_status(message.id, Status.PROCESSING, unless=Status.COMPLETED):
+            return True
+        try:
+            stored = self.get(message.id)
+        except NotFoundError:
+            self.create(message.model_copy(update={"status": Status.PROCESSING}))
+            return True
+        if stored.status is Status.COMPLETED:
+            return False
+        self.update_status(message.id, Status.PROCESSING)
+        return True
+
     def list(self, *, stage: str, status: Status | None = None, message_type: MessageType | None = None,
              limit: int = 50, cursor: str | None = None) -> MessagePage:
         """Newest first. Queries the most selective GSI and filters by the other given fields."""

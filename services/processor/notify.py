@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def deliver(body: str, deps: ProcessorDeps) -> None:
     """Raise to leave the record on the queue (it is retried, then dead-lettered)."""
     message = Message.model_validate_json(body)
-    if not deps.messages.update_status(message.id, Status.PROCESSING, unless=Status.COMPLETED):
+    if not deps.messages.begin_processing(message):
         logger.info("message %s already completed; redelivery ignored", message.id)
         return
     try:

@@ -26,7 +26,7 @@ from typing import Any
 import pydantic
 
 from services.core import clock
-from services.core.errors import ConfigurationError, ConflictError, NotFoundError, RezError, ValidationError
+from services.core.errors import ConfigurationError, ConflictError, RezError, ValidationError
 from services.core.messages import Message, MessageType, Status
 from services.core.schedule_requests import (
     CreateCommand,
@@ -53,7 +53,7 @@ def handle_record(body: str, deps: SchedulerDeps, function_arn: str) -> None:
     if message.message_type is MessageType.SCHEDULED:
         handle_scheduled(message, deps)
         return
-    if not _begin(message, deps):
+    if not deps.messages.begin_processing(message):
         logger.info("command message %s already completed; redelivery ignored", message.id)
         return
     try:
@@ -164,15 +164,3 @@ _REF_ACTIONS = {"pause": pause, "resume": resume, "delete": delete, "execute": e
 def _require(schedule: Schedule, allowed: tuple[ScheduleStatus, ...], action: str) -> None:
     if schedule.status not in allowed:
         raise ConflictError(f"cannot {action} schedule {schedule.id}: status={schedule.status.value}")
-
-
-def _begin(message: Message, deps: SchedulerDeps) -> bool:
-    """Move to ``processing``; False if it already completed. A message never stored is stored now."""
-    if deps.messages.update_status(message.id, Status.PROCESSING, unless=Status.COMPLETED):
-        return True
-    try:
-        stored = deps.messages.get(message.id)
-    except NotFoundError:
-        deps.messages.create(message.model_copy(update={"status": Status.PROCESSING}))
-        return True
-    return stored.status is not Status.COMPLETED

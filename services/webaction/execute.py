@@ -79,7 +79,7 @@ def execute_record(body: str, deps: WebActionDeps, *, receive_count: int = 1) ->
         _fail_if_stored(message, deps,
                         f"invalid message type: expected web_action, got {message.message_type.value}")
         return
-    if not _begin(message, deps):
+    if not deps.messages.begin_processing(message):
         logger.info("message %s already completed; redelivery ignored", message.id)
         return
     started = time.monotonic()
@@ -118,21 +118,6 @@ def execute_record(body: str, deps: WebActionDeps, *, receive_count: int = 1) ->
     deps.messages.update_status(message.id, Status.COMPLETED)
     logger.info("web action %s (%s/%s) completed in %d ms", message.id, action.action, action.operation,
                 _elapsed(started))
-
-
-def _begin(message: Message, deps: WebActionDeps) -> bool:
-    """Move to ``processing``; False when the message already completed."""
-    if deps.messages.update_status(message.id, Status.PROCESSING, unless=Status.COMPLETED):
-        return True
-    try:
-        stored = deps.messages.get(message.id)
-    except NotFoundError:
-        deps.messages.create(message.model_copy(update={"status": Status.PROCESSING}))
-        return True
-    if stored.status == Status.COMPLETED:
-        return False
-    deps.messages.update_status(message.id, Status.PROCESSING)
-    return True
 
 
 def _fail_if_stored(message: Message, deps: WebActionDeps, reason: str) -> None:
