@@ -97,11 +97,13 @@ class Stack:
                                      self.logs, concurrency=self.config.function_concurrency)
         self.runner.on_send = self.traces.link_body
         self.runner.warm()
+        api_port = sockets["api"].getsockname()[1]
         authorizer = JwtAuthorizer(self.outside_values()["API_JWT_ISSUER"], self.config.api_audience, self.clock)
         gateway = HttpApiGateway([(r.route_key, r.function, r.auth) for r in manifest.ROUTES], self.runner, self.clock,
                                  api_id="localapi", account=self.config.account,
                                  domain="localapi.execute-api.localhost", access_log=self.access_log.append,
-                                 traces=self.traces, authorizer=authorizer)
+                                 traces=self.traces, authorizer=authorizer,
+                                 hosts=tuple(f"{name}:{api_port}" for name in ("127.0.0.1", "localhost")))
         self._serve("api", gateway, sockets)
         self._serve("control", create_control_app(self), sockets)
         self.urls.api = self._servers[-2].origin

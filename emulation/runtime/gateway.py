@@ -84,8 +84,12 @@ AccessLog = Callable[[dict[str, Any]], None]
 class HttpApiGateway:
     def __init__(self, routes: list[tuple[str, str, str]], runner: FunctionRunner, clock: PlatformClock, *,
                  api_id: str, account: str, domain: str, access_log: AccessLog | None = None,
-                 traces: TraceStore | None = None, authorizer: JwtAuthorizer | None = None) -> None:
+                 traces: TraceStore | None = None, authorizer: JwtAuthorizer | None = None,
+                 hosts: tuple[str, ...] = ()) -> None:
         self._traces = traces
+        # The API's own host names: like API Gateway, a request for another host reaches no route,
+        # and the one it used becomes the event's domainName (what the MCP server's checks compare with).
+        self._hosts = hosts
         self._authorizer = authorizer
         self._routes = [compile_route(key, fn, auth) for key, fn, auth in routes]
         self._runner = runner
@@ -105,6 +109,9 @@ class HttpApiGateway:
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         method, path = request.method, request.url.path
+        host = request.headers.get("host", "")
+        if self._hosts and host not in self._hosts:
+            return _gateway_error(404, "Not Found")
         found = match(self._routes, method, path)
         if found is None:
             return _gateway_error(404, "Not Found")
@@ -114,7 +121,8 @@ class HttpApiGateway:
             method=method, path=path, raw_query=request.url.query, headers=request.headers.items(), body=body,
             route_key=route.route_key, path_parameters=params,
             source_ip=request.client.host if request.client else "127.0.0.1",
-            api_id=self._api_id, domain=self._domain, account=self._account, now=self._clock.now())
+            api_id=self._api_id, domain=host if self._hosts else self._domain, account=self._account,
+            now=self._clock.now())
         if route.auth == "jwt" and self._authorizer is not None:
             try:
                 claims = await run_in_threadpool(self._authorizer.authorize, request.headers.get("authorization"))

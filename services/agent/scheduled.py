@@ -31,6 +31,7 @@ from services.agent.turn import final_answer, run_agent
 from services.core import clock
 from services.core.errors import RezError, UpstreamError, ValidationError
 from services.core.messages import Message, MessageType, Status
+from services.core.submission import store_and_publish
 
 logger = logging.getLogger(__name__)
 CREATED_BY = "ai-agent-scheduler"
@@ -95,12 +96,7 @@ def notify(deps: AgentDeps, text: str, source: Message) -> None:
     note = Message.new(message_type=MessageType.NOTIFY, created_by=CREATED_BY, stage=source.stage,
                        status=Status.QUEUED, payload={"message": text[:4096], "title": "Scheduled golf task",
                                                       "source_message_id": source.id})
-    note = deps.messages.create(note)
-    try:
-        deps.publisher.publish(note)
-    except Exception as exc:
-        deps.messages.update_status(note.id, Status.FAILED, error_message=f"publish failed: {type(exc).__name__}")
-        raise
+    store_and_publish(note, deps.messages, deps.publisher)
 
 
 def run_scheduled_agent_event(message: Message, deps: AgentDeps | None = None) -> str:

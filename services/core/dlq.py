@@ -1,6 +1,6 @@
 """Dead-letter queues: list, peek, and redrive messages back to their source queue.
 
-``StartMessageMoveTask`` is the AWS way, but not every emulator implements it (moto does not), and
+``StartMessageMoveTask`` is the AWS way, but not every AWS-API implementation has it, and
 a redrive here must also keep each message's attributes: so messages are moved one batch at a
 time — receive from the DLQ, send to the source with the same body and attributes, then delete
 from the DLQ. A message is deleted only after its copy is sent, so a failure midway duplicates at

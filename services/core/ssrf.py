@@ -4,8 +4,8 @@ The rules (ORIGINAL_SYSTEM §9.2, re-enabled and tightened):
 
 1. the URL parses, has no user-info (``https://allowed@evil``) and no control characters;
 2. a **trusted origin** (``scheme://host:port``, exact match against configuration) is let through
-   as is: that is how a deployment points at services it runs itself (locally, the fakes on
-   ``http://127.0.0.1:<port>``). Nothing else on that host is let through;
+   as is: that is how a deployment points at services it runs itself (a stack whose outside world
+   runs on the same machine, for instance). Nothing else on that host is let through;
 3. otherwise the scheme is ``https`` and the port is the default (443);
 4. the host is not an IP literal in any spelling: dotted, decimal (``2130706433``), octal
    (``0177.0.0.1``), hex (``0x7f.0.0.1``), shortened (``127.1``), IPv6, IPv4-mapped IPv6;

@@ -45,7 +45,7 @@ def header_map(event: dict[str, Any]) -> dict[str, str]:
 def http_scope(event: dict[str, Any]) -> Scope:
     http = (event.get("requestContext") or {}).get("http") or {}
     headers = header_map(event)
-    host = headers.get("host", "localhost")
+    host = headers.get("host") or (event.get("requestContext") or {}).get("domainName") or ""
     forwarded = headers.get("x-forwarded-proto", "https")
     port = int(headers.get("x-forwarded-port") or (443 if forwarded == "https" else 80))
     return {
@@ -59,7 +59,7 @@ def http_scope(event: dict[str, Any]) -> Scope:
         "root_path": "",
         "query_string": (event.get("rawQueryString") or "").encode(),
         "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
-        "client": (http.get("sourceIp") or "127.0.0.1", 0),
+        "client": (http.get("sourceIp") or "", 0),
         "server": (host.split(":")[0], port),
     }
 

@@ -32,13 +32,13 @@ from services.mcp.deps import McpDeps, default_deps
 from services.mcp.server import build_server
 
 logger = get_logger("mcp")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 UNAUTHORIZED = {"jsonrpc": "2.0", "error": {"code": -32004, "message": "Invalid API key"}, "id": None}
 
 
 def security_settings(event: dict[str, Any]) -> TransportSecuritySettings:
+    """DNS-rebinding protection that accepts the API's own domain — the one API Gateway routed by."""
     domain = (event.get("requestContext") or {}).get("domainName") or ""
-    hosts = [h for h in (domain, *LOOPBACK_HOSTS) if h]
+    hosts = [domain] if domain else []
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=[*hosts, *(f"{h}:*" for h in hosts)],

@@ -18,6 +18,7 @@ from services.core.errors import ConflictError
 from services.core.messages import Message, MessageType, Status
 from services.core.schedule_requests import CreateCommand, build_schedule, parse_command
 from services.core.schedules import Schedule, ScheduleStatus
+from services.core.submission import store_and_publish
 from services.mcp.deps import McpDeps
 
 CREATED_BY = "mcp-server"
@@ -89,10 +90,4 @@ def _publish(deps: McpDeps, arguments: dict[str, Any]) -> Message:
     web = deps.web
     message = Message.new(message_type=MessageType.SCHEDULE_CREATION, payload={}, arguments=arguments,
                           created_by=CREATED_BY, stage=deps.settings.stage, status=Status.QUEUED)
-    web.messages.create(message)
-    try:
-        web.publisher.publish(message)
-    except Exception as exc:
-        web.messages.update_status(message.id, Status.FAILED, error_message=f"publish failed: {type(exc).__name__}")
-        raise
-    return message
+    return store_and_publish(message, web.messages, web.publisher)

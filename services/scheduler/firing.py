@@ -24,9 +24,10 @@ from datetime import datetime
 from typing import Any
 
 from services.core import clock
-from services.core.errors import NotFoundError, UpstreamError
+from services.core.errors import NotFoundError
 from services.core.messages import Message, MessageType, Status
 from services.core.schedules import Schedule, ScheduleStatus
+from services.core.submission import publish_stored
 from services.scheduler.agent_events import handle_scheduled
 from services.scheduler.deps import SchedulerDeps
 
@@ -66,11 +67,7 @@ def fire_schedule(schedule: Schedule, deps: SchedulerDeps, *, scheduled_time: da
     if message.message_type is MessageType.SCHEDULED:
         handle_scheduled(message, deps)
     else:
-        try:
-            deps.publisher.publish(message)
-        except Exception as exc:  # stored but never delivered: say so, and let the invocation be retried
-            deps.messages.update_status(message.id, Status.FAILED, error_message=f"publish failed: {type(exc).__name__}")
-            raise UpstreamError(f"schedule {schedule.id}: failed to publish message {message.id}") from exc
+        publish_stored(message, deps.messages, deps.publisher)  # raises (retryable) if it cannot
     counted = deps.schedules.record_execution(
         schedule.id, scheduled_time=clock.iso(scheduled_time), execution_id=execution_id, message_id=message.id,
         complete=schedule.one_shot and triggered_by in ("schedule", "catch_up"))

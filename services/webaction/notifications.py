@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from services.core.messages import Message, MessageType, Status
+from services.core.submission import store_and_publish
 
 if TYPE_CHECKING:
     from services.webaction.deps import WebActionDeps
@@ -36,12 +37,5 @@ def publish_texts(original: Message, texts: list[str], deps: WebActionDeps) -> l
         message = Message.new(message_type=notification_type(original), created_by=CREATED_BY,
                               stage=original.stage, status=Status.QUEUED,
                               payload={"message": text, "source_message_id": original.id})
-        message = deps.messages.create(message)
-        try:
-            deps.publisher.publish(message)
-        except Exception as exc:
-            deps.messages.update_status(message.id, Status.FAILED,
-                                        error_message=f"publish failed: {type(exc).__name__}")
-            raise
-        published.append(message)
+        published.append(store_and_publish(message, deps.messages, deps.publisher))
     return published

@@ -29,9 +29,10 @@ from services.core.schedule_requests import (
     parse_command,
 )
 from services.core.schedules import ScheduleStatus
+from services.core.submission import store_and_publish
+from services.webapi.routes._request import json_body, limit_param
 
 router = Router()
-MAX_LIMIT = 100
 # Which statuses allow each action; a pending schedule is still being created, so it takes none yet.
 _ALLOWED = {
     "update": (ScheduleStatus.ACTIVE, ScheduleStatus.PAUSED),
@@ -48,7 +49,7 @@ register_check(MessageType.SCHEDULE_CREATION, check_schedule_message)
 @router.post("/api/schedules")
 def schedule_command() -> Response:
     deps = router.context["deps"]
-    command = parse_command(_json_body(router.current_event.decoded_body))
+    command = parse_command(json_body(router.current_event.decoded_body))
     if isinstance(command, CreateCommand):
         schedule = build_schedule(command, group=deps.settings.schedule_group_name, stage=deps.settings.stage,
                                   created_by="webapi")
@@ -81,7 +82,7 @@ def list_schedules() -> dict:
     except ValueError as exc:
         raise ValidationError.for_field("status", f"must be one of {', '.join(s.value for s in ScheduleStatus)}") \
             from exc
-    page = deps.schedules.list(status, limit=_limit(query.get("limit")), cursor=query.get("cursor") or None)
+    page = deps.schedules.list(status, limit=limit_param(query.get("limit")), cursor=query.get("cursor") or None)
     body: dict[str, Any] = {"schedules": [s.to_json_dict() for s in page.schedules], "count": len(page.schedules),
                             "status": status.value}
     if page.cursor:
@@ -97,31 +98,8 @@ def get_schedule(schedule_id: str) -> dict:
 def _publish(deps: Any, arguments: dict[str, Any], payload: dict[str, Any] | None = None) -> Message:
     message = Message.new(message_type=MessageType.SCHEDULE_CREATION, payload=payload or {}, arguments=arguments,
                           created_by="webapi", stage=deps.settings.stage, status=Status.QUEUED)
-    deps.messages.create(message)
-    try:
-        deps.publisher.publish(message)
-    except Exception as exc:
-        deps.messages.update_status(message.id, Status.FAILED, error_message=f"publish failed: {type(exc).__name__}")
-        raise UpstreamError("failed to publish the schedule command") from exc
-    return message
+    return store_and_publish(message, deps.messages, deps.publisher)
 
 
 def _accepted(body: dict[str, Any]) -> Response:
     return Response(status_code=202, content_type="application/json", body=json.dumps(body, separators=(",", ":")))
-
-
-def _json_body(raw: str | None) -> object:
-    if not raw:
-        raise ValidationError.for_field("body", "is required (a JSON object)")
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ValidationError.for_field("body", f"is not valid JSON ({exc.msg} at position {exc.pos})") from exc
-
-
-def _limit(raw: str | None) -> int:
-    if raw in (None, ""):
-        return 50
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationError.for_field("limit", f"must be an integer from 1 to {MAX_LIMIT}")
-    return int(raw)
