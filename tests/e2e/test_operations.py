@@ -129,3 +129,18 @@ def test_the_chat_page_signs_in_at_the_identity_provider(anonymous_api, stack):
     token = granted.json()["access_token"]
     answer = anonymous_api.post("/agent", json={"message": "hello"}, headers={"authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and answer.json()["session_id"]
+
+
+def test_injected_timeouts_and_latency(api, control):
+    """A function that times out is retried like any failed batch; added latency slows it, nothing more."""
+    control.post("/_rez/functions/processor/faults", json={"timeout_next": 1, "latency_ms": 50}).raise_for_status()
+    try:
+        message_id = api.post("/api/messages", json={"payload": {"message": f"slow {uuid.uuid4()}"}}).json()["id"]
+        wait_for(lambda: any("Sandbox.Timedout" in line["text"]
+                             for line in control.get("/_rez/logs/processor").json()["lines"][-50:]),
+                 what="the injected timeout")
+        assert message_status(api, message_id)["status"] in ("queued", "processing")
+        control.post("/_rez/clock/advance", json={"by": "301s"}).raise_for_status()
+        wait_for(lambda: message_status(api, message_id)["status"] == "completed", what="completed on redelivery")
+    finally:
+        control.delete("/_rez/functions/processor/faults")
