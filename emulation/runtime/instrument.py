@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -99,12 +100,11 @@ def _patch_httpx() -> None:
             request.headers["X-Amzn-Trace-Id"] = trace
         return _http_record(request)
 
-    def send(self, request, *args, **kwargs):
+    @contextmanager
+    def recording(request: Any):
         record, started = _start(request), time.perf_counter()
         try:
-            response = sync_send(self, request, *args, **kwargs)
-            record["status"] = response.status_code
-            return response
+            yield record
         except Exception as exc:
             record["error"] = type(exc).__name__
             raise
@@ -112,18 +112,17 @@ def _patch_httpx() -> None:
             record["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
             _calls.append(record)
 
+    def send(self, request, *args, **kwargs):
+        with recording(request) as record:
+            response = sync_send(self, request, *args, **kwargs)
+            record["status"] = response.status_code
+            return response
+
     async def asend(self, request, *args, **kwargs):
-        record, started = _start(request), time.perf_counter()
-        try:
+        with recording(request) as record:
             response = await async_send(self, request, *args, **kwargs)
             record["status"] = response.status_code
             return response
-        except Exception as exc:
-            record["error"] = type(exc).__name__
-            raise
-        finally:
-            record["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
-            _calls.append(record)
 
     httpx.Client.send = send
     httpx.AsyncClient.send = asend
