@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -38,49 +36,6 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str
 
 def sqs_event(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"Records": records}
-
-
-def http_api_event(*, method: str, path: str, raw_query: str, headers: list[tuple[str, str]], body: bytes,
-                   route_key: str, path_parameters: dict[str, str], source_ip: str, api_id: str,
-                   domain: str, account: str, now: datetime | None = None) -> dict[str, Any]:
-    """API Gateway HTTP API, payload format 2.0."""
-    now = now or datetime.now(UTC)
-    merged: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in headers:
-        name = name.lower()
-        if name == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-            continue
-        merged[name] = f"{merged[name]},{value}" if name in merged else value
-    query: dict[str, str] = {}
-    for name, value in parse_qsl(raw_query, keep_blank_values=True):
-        query[name] = f"{query[name]},{value}" if name in query else value
-    content_type = merged.get("content-type", "")
-    is_text = not body or content_type.startswith(("text/", "application/json", "application/x-www-form-urlencoded",
-                                                   "application/xml", "application/javascript"))
-    event: dict[str, Any] = {
-        "version": "2.0", "routeKey": route_key, "rawPath": path, "rawQueryString": raw_query,
-        "headers": merged,
-        "requestContext": {
-            "accountId": account, "apiId": api_id, "domainName": domain, "domainPrefix": domain.split(".")[0],
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                     "userAgent": merged.get("user-agent", "")},
-            "requestId": base64.b32encode(uuid.uuid4().bytes).decode()[:16].rstrip("="),
-            "routeKey": route_key, "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"), "timeEpoch": int(now.timestamp() * 1000),
-        },
-        "isBase64Encoded": not is_text,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    if query:
-        event["queryStringParameters"] = query
-    if path_parameters:
-        event["pathParameters"] = path_parameters
-    if body:
-        event["body"] = body.decode("utf-8") if is_text else base64.b64encode(body).decode()
-    return event
 
 
 def scheduler_event(*, schedule_arn: str, input_json: str | None, region: str, account: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -23,3 +24,23 @@ def boom(event, context):
 def slow(event, context):
     time.sleep(event.get("seconds", 10))
     return "done"
+
+
+def die(event, context):
+    """The runtime killed mid-invocation (as by the OOM killer): SIGKILL to itself."""
+    import signal
+
+    print("about to be killed")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def exits(event, context):
+    os._exit(event.get("status", 1))
+
+
+def slow_echo(event, context):
+    """Sleeps, then answers the HTTP request; the duration is in the path (``/slow/<seconds>``)."""
+    seconds = float(event.get("pathParameters", {}).get("seconds", 0))
+    time.sleep(seconds)
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"slept": seconds, "event": event})}

@@ -9,9 +9,9 @@ import pytest
 
 from emulation.runtime.clock import PlatformClock
 from emulation.runtime.control import parse_duration
-from emulation.runtime.events import http_api_event
 from emulation.runtime.functions import Invocation
 from emulation.runtime.gateway import compile_route, match, to_http_response
+from emulation.runtime.http_event import http_api_event
 from emulation.runtime.pollers import failed_ids
 
 ROUTES = [compile_route(k, f) for k, f in [
