@@ -10,9 +10,10 @@ platform clock. A valid token's claims reach the function as ``requestContext.au
 Keys come from ``<issuer>/.well-known/openid-configuration`` -> ``jwks_uri`` and are cached for two
 hours, as API Gateway caches them: a key the issuer has rotated out stops working within that
 time. A token naming a ``kid`` the cache lacks triggers one refresh; a refresh that does not find
-it (or fails) starts a cool-down during which no other refresh is made, so a stream of tokens
-with unknown keys, or an identity provider that is down, costs one fetch per cool-down and not
-one per request. Concurrent requests share one refresh.
+it (or fails) starts a cool-down of 10 s during which no other refresh is made, so a stream of
+tokens with unknown keys, or an identity provider that is down, costs one fetch per cool-down and
+not one per request. Concurrent requests share one refresh. Keys still fresh keep working while
+the identity provider is down.
 
 A refused token raises ``Unauthorized`` (the gateway answers 401 ``{"message":"Unauthorized"}``,
 AWS's exact body, with AWS's ``www-authenticate`` header; the reason goes to the access log). When
@@ -74,7 +75,8 @@ def bearer_token(authorization: str | None) -> str:
 class _Keys:
     keys: dict[str, Any] = field(default_factory=dict)
     fetched_at: datetime | None = None
-    cooldown_until: datetime | None = None
+    cooldown_until: datetime | None = None  # no refresh before this time
+    refresh_failed: bool = False  # the last refresh could not fetch the keys
 
 
 @dataclass
@@ -152,17 +154,14 @@ class JwtAuthorizer:
                 return key
             now = self.clock.now()
             cache = self._cache
-            fresh = cache.fetched_at is not None and now - cache.fetched_at < self.keys_ttl
             if cache.cooldown_until is not None and now < cache.cooldown_until:
-                if not fresh:
+                if cache.refresh_failed:
                     raise IdentityProviderUnavailable("the issuer's keys could not be fetched (cooling down)")
                 raise Unauthorized("the token's signing key is not in the issuer's JWKS")
             try:
                 keys = self._fetch()
             except IdentityProviderUnavailable:
-                cache.cooldown_until = now + self.refresh_cooldown
-                if fresh and kid in cache.keys:
-                    return cache.keys[kid]
+                cache.cooldown_until, cache.refresh_failed = now + self.refresh_cooldown, True
                 raise
             self._cache = _Keys(keys, now, None if kid in keys else now + self.refresh_cooldown)
             if kid not in keys:

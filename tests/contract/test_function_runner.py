@@ -25,6 +25,8 @@ def runner(tmp_path):
         "boom": _spec("boom", "tests.support.handlers.boom"),
         "slow": _spec("slow", "tests.support.handlers.slow", timeout=1),
         "missing": _spec("missing", "tests.support.nowhere.handler"),
+        "die": _spec("die", "tests.support.handlers.die"),
+        "exits": _spec("exits", "tests.support.handlers.exits"),
     }
     runner = FunctionRunner(specs, {"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "PATH": "/usr/bin:/bin"}, clock,
                             FunctionLogs(tmp_path / "logs"), concurrency=2)
@@ -67,6 +69,53 @@ def test_timeout_stops_the_invocation_and_the_next_one_starts_cold(runner):
 def test_import_error_is_reported(runner):
     invocation = runner.invoke("missing", {})
     assert invocation.error["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_a_runtime_killed_mid_invocation_is_a_runtime_exit_error(runner):
+    invocation = runner.invoke("die", {})
+    expected = f"RequestId: {invocation.request_id} Error: Runtime exited with error: signal: killed"
+    assert invocation.error == {"errorType": "Runtime.ExitError", "errorMessage": expected}
+    lines = [line.text for line in runner.logs.lines("die")]
+    at = lines.index(expected)
+    assert lines[at + 1] == "Runtime.ExitError" and lines[at + 2] == f"END RequestId: {invocation.request_id}"
+    assert lines[at + 3].startswith(f"REPORT RequestId: {invocation.request_id}\tDuration: ")
+    assert "about to be killed" in lines[:at]
+    assert runner.invoke("echo", {}).result["greeting"] == "hello"  # the others are unaffected
+    again = runner.invoke("die", {})
+    assert again.cold_start and again.error["errorType"] == "Runtime.ExitError"  # a fresh environment
+
+
+def test_a_runtime_that_exits_reports_its_status(runner):
+    invocation = runner.invoke("exits", {"status": 3})
+    assert invocation.error["errorMessage"].endswith("Runtime exited with error: exit status 3")
+
+
+def test_a_worker_that_died_idle_is_replaced_not_reported(runner):
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    first = runner.invoke("echo", {})
+    pid = first.result["pid"]
+    os.kill(pid, signal.SIGKILL)
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + 10
+    while stat.exists() and stat.read_text().split()[2] != "Z" and time.monotonic() < deadline:
+        pass  # until the kernel has ended it
+    second = runner.invoke("echo", {})
+    assert not second.failed and second.cold_start and second.result["pid"] != first.result["pid"]
+
+
+def test_claimed_slots_throttle_at_the_limit(runner):
+    slots = [runner.claim("echo"), runner.claim("echo")]
+    assert all(slots) and runner.claim("echo") is None  # concurrency 2: the third is throttled
+    assert runner.invoke("echo", {}, slot=slots[0]).result["greeting"] == "hello"
+    again = runner.claim("echo")
+    assert again is not None and again.worker is not None  # the warm environment is handed on
+    runner.invoke("echo", {}, slot=again)
+    runner.invoke("echo", {}, slot=slots[1])
+    assert runner.claim("echo") is not None
 
 
 def test_port_in_use_is_a_clear_error():

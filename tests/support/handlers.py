@@ -44,3 +44,18 @@ def slow_echo(event, context):
     time.sleep(seconds)
     return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
             "body": json.dumps({"slept": seconds, "event": event})}
+
+
+def html(event, context):
+    """A page whose handler spells Content-Type its own way (as services/agent does)."""
+    return {"statusCode": 200, "headers": {"Content-Type": "text/html; charset=utf-8"}, "body": "<p>hi</p>"}
+
+
+def gated(event, context):
+    """Holds the invocation until the test's gate (a loopback TCP server, port in the path) opens."""
+    import socket
+
+    port = int(event["pathParameters"]["port"])
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.recv(1)
+    return {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "released"}
