@@ -110,7 +110,8 @@ async def get_ui(event: dict[str, Any], deps: AgentDeps) -> dict[str, Any]:
 
 async def get_card(event: dict[str, Any], deps: AgentDeps) -> dict[str, Any]:
     card = json.loads((STATIC / "agent_card.json").read_text(encoding="utf-8"))
-    domain = (event.get("requestContext") or {}).get("domainName") or (event.get("headers") or {}).get("host", "")
+    # Host: the name (and port, when not the default) the caller used; API Gateway's domainName has no port.
+    domain = (event.get("headers") or {}).get("host") or (event.get("requestContext") or {}).get("domainName", "")
     scheme = (event.get("headers") or {}).get("x-forwarded-proto", "https")
     if domain:
         card["url"] = f"{scheme}://{domain}/agent"

@@ -4,7 +4,9 @@
   other algorithm are refused before any key is used.
 * The key is the JWKS entry whose ``kid`` matches the token header. The JWKS is fetched through
   the guarded ``OutboundHttp``, cached for one hour per JWKS URL, and fetched again **once** when a
-  token names a kid the cache does not have (key rotation).
+  token names a kid the cache does not have (key rotation). A fetch that does not have the kid
+  either starts a 10 s cool-down for that URL: tokens with unknown kids fail meanwhile without a
+  fetch each, so they cannot make every verification a round trip to the identity server.
 * Claims: signature, ``exp``, ``nbf`` (when present), ``iat`` (not in the future), ``iss`` (the
   caller passes ``<origin>/identityapi``), ``aud`` (configured audience) and non-empty
   ``golferId`` (digits), ``acct`` and ``email``. Time is read from ``services.core.clock`` (not the
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 ALGORITHM = "RS256"
 JWKS_TTL = timedelta(hours=1)
+REFRESH_COOLDOWN = timedelta(seconds=10)
 REQUIRED_CLAIMS = ("golferId", "acct", "email")
 
 _REASONS: tuple[tuple[type[Exception], str], ...] = (
@@ -64,6 +67,7 @@ class JwtVerifier:
         self._ttl = jwks_ttl
         self._now = now
         self._jwks: dict[str, tuple[dict[str, jwt.PyJWK], datetime]] = {}
+        self._missed: dict[str, datetime] = {}  # JWKS URL -> when a refresh last lacked the kid asked for
         self._lock = threading.Lock()
 
     def verify(self, token: str, *, jwks_url: str, issuer: str) -> GolferClaims:
@@ -119,9 +123,17 @@ class JwtVerifier:
         fresh = cached is not None and now - cached[1] < self._ttl
         if fresh and kid in cached[0]:  # type: ignore[index]
             return cached[0][kid]  # type: ignore[index]
+        with self._lock:
+            missed = self._missed.get(jwks_url)
+        if fresh and missed is not None and now - missed < REFRESH_COOLDOWN:
+            raise AuthenticationError("token verification failed: signing key not found in JWKS")
         keys = self._fetch(jwks_url)
         with self._lock:
             self._jwks[jwks_url] = (keys, now)
+            if kid in keys:
+                self._missed.pop(jwks_url, None)
+            else:
+                self._missed[jwks_url] = now
         if kid not in keys:
             logger.warning("token key id not in the JWKS of %s (after a refresh)", jwks_url)
             raise AuthenticationError("token verification failed: signing key not found in JWKS")

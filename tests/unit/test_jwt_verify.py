@@ -203,6 +203,19 @@ def test_unknown_kid_refreshes_once_then_fails(verifier: JwtVerifier, jwks: Jwks
     assert jwks.fetches == 2
 
 
+def test_unknown_kids_do_not_make_every_verification_fetch(verifier: JwtVerifier, jwks: Jwks,
+                                                           clock: list[datetime]) -> None:
+    verify(verifier, token("key-1"))
+    for _ in range(10):
+        rejected(verifier, token("key-9"), "signing key not found")
+    assert jwks.fetches == 2, "one refresh per cool-down, not one per token"
+    assert verify(verifier, token("key-1")).golfer_id == "40021"
+    jwks.names = ["key-1", "key-9"]
+    clock[0] = NOW + timedelta(seconds=11)
+    assert verify(verifier, token("key-9", iat=int(clock[0].timestamp()))).golfer_id == "40021"
+    assert jwks.fetches == 3
+
+
 def test_jwks_unavailable_is_retryable(clock: list[datetime]) -> None:
     guard = SsrfGuard(["birdsfoot.cps.golf"], resolver=lambda host: ["93.184.216.34"])
     http = OutboundHttp(guard, client=httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(503))),
