@@ -153,9 +153,12 @@ class HttpApiGateway:
         response = await self._respond(request, request_id, now, record)
         response.headers["apigw-requestid"] = request_id
         if self._access_log:
-            self._access_log({**record, "status": response.status_code,
+            latency = (time.perf_counter() - started) * 1000
+            # The deployed stage's log format (infra/pulumi/api.py), "-" for an empty value as AWS writes it.
+            self._access_log({"integrationError": "-", "authorizerError": "-", **record,
+                              "status": response.status_code,
                               "responseLength": int(response.headers.get("content-length", 0)),
-                              "latencyMs": round((time.perf_counter() - started) * 1000, 1)})
+                              "latency": int(latency), "latencyMs": round(latency, 1)})
         return response
 
     async def _respond(self, request: Request, request_id: str, now: Any, record: dict[str, Any]) -> Response:

@@ -22,6 +22,7 @@ ACCESS_LOG_FORMAT = json.dumps({
     "httpMethod": "$context.httpMethod", "routeKey": "$context.routeKey", "status": "$context.status",
     "protocol": "$context.protocol", "responseLength": "$context.responseLength",
     "latency": "$context.responseLatency", "integrationError": "$context.integrationErrorMessage",
+    "authorizerError": "$context.authorizer.error",
 }, separators=(",", ":"))
 INTEGRATION_TIMEOUT_MS = 30_000  # API Gateway's ceiling for HTTP APIs
 

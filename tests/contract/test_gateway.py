@@ -224,6 +224,15 @@ def test_identity_provider_down_is_503_not_500(platform, idp):
     assert ok.status_code == 200  # known keys kept working
 
 
+def test_the_access_log_has_every_field_of_the_deployed_format(platform):
+    from infra.pulumi.api import ACCESS_LOG_FORMAT
+
+    platform["client"].post("/echo", json={})
+    entry = platform["log"][-1]
+    assert set(json.loads(ACCESS_LOG_FORMAT)) <= set(entry)
+    assert entry["authorizerError"] == "-" and entry["integrationError"] == "-" and entry["status"] == 200
+
+
 def test_the_event_body_round_trips_json(platform):
     answer = platform["client"].post("/echo", json={"ü": "✓"})
     event = answer.json()["event"]
