@@ -119,7 +119,7 @@ class HttpApiGateway:
         self._traces = traces
         # The API's own host names: like API Gateway, a request for another host reaches no route,
         # and the one it used becomes the event's domainName (what the MCP server's checks compare with).
-        self._hosts = hosts
+        self._hosts = tuple(h.lower() for h in hosts)
         self._authorizer = authorizer
         self._routes = [compile_route(key, fn, auth) for key, fn, auth in routes]
         self._runner = runner
@@ -163,7 +163,7 @@ class HttpApiGateway:
 
     async def _respond(self, request: Request, request_id: str, now: Any, record: dict[str, Any]) -> Response:
         method, path = request.method, request.url.path
-        host = request.headers.get("host", "")
+        host = request.headers.get("host", "").lower()
         if self._hosts and host not in self._hosts:
             return _gateway_error(404, "Not Found")
         found = match(self._routes, method, path)
@@ -267,7 +267,7 @@ def to_http_response(result: Any) -> Response:
     if not 100 <= status <= 599:
         raise ValueError(f"statusCode {status} is not an HTTP status")
     body = result.get("body")
-    if body is None:
+    if body is None or status in (204, 304):  # no content, whatever the function sent
         raw = b""
     elif result.get("isBase64Encoded"):
         raw = base64.b64decode(str(body), validate=True)

@@ -109,3 +109,19 @@ def test_many_concurrent_chats_throttle_instead_of_freezing_the_api(api, stack):
     assert max(seconds for status, seconds in timed if status == 429) < 10, timed
     assert health.status_code == 200
     assert api.post("/agent", json={"message": "hello"}).status_code == 200  # and it recovers at once
+
+
+def test_identity_provider_down_is_503_and_the_authorizer_recovers(anonymous_api, stack, control):
+    identity = f"{stack.urls.fakes['identity']}/_fake/identity"
+    httpx.post(f"{identity}/rotate-keys", json={"keep_previous": True}).raise_for_status()
+    minted = httpx.post(f"{identity}/tokens", json={"username": "golfer@example.com"})
+    headers = {"authorization": f"Bearer {minted.json()['access_token']}"}  # signed with a key not cached yet
+    httpx.post(f"{identity}/down").raise_for_status()
+    try:
+        down = anonymous_api.get("/api/messages", headers=headers)
+    finally:
+        httpx.delete(f"{identity}/down").raise_for_status()
+    assert down.status_code == 503 and down.json() == {"message": "Service Unavailable"}
+    assert "could not be fetched" in _access_entry(control, down)["authorizerError"]
+    control.post("/_rez/clock/advance", json={"by": "11s"}).raise_for_status()  # past the refresh cool-down
+    assert anonymous_api.get("/api/messages", headers=headers).status_code == 200
