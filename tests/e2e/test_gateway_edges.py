@@ -66,7 +66,7 @@ def test_the_agent_card_names_the_host_and_scheme_the_caller_used(anonymous_api,
 
 def test_a_function_out_of_concurrency_is_throttled_and_the_api_stays_responsive(api, control, stack):
     limit = stack.runner.limits["webapi"]
-    control.post("/_rez/functions/webapi/faults", json={"latency_ms": 4000}).raise_for_status()
+    control.post("/_rez/functions/webapi/faults", json={"latency_ms": 8000}).raise_for_status()
     try:
         with ThreadPoolExecutor(limit + 6) as pool:
             slow = [pool.submit(api.get, "/api/messages") for _ in range(limit + 6)]
@@ -88,7 +88,8 @@ def test_many_concurrent_chats_throttle_instead_of_freezing_the_api(api, stack):
     """Each turn calls the MCP server back through the gateway: that must never deadlock.
 
     The agent's slots past the warm one start cold (seconds each on a busy machine): the client
-    allows for that; what matters is that the throttled chats and the health check answer at once.
+    allows for that; what matters is that the throttled chats and the health check answer without
+    waiting for the turns (before the fix, such a burst froze the whole API for 300 s).
     """
     chats = stack.runner.limits["agent"] * 2
     timed: list[tuple[int, float]] = []
@@ -105,8 +106,9 @@ def test_many_concurrent_chats_throttle_instead_of_freezing_the_api(api, stack):
         for turn in turns:
             turn.result(timeout=200)
     statuses = [status for status, _ in timed]
-    assert set(statuses) <= {200, 429} and 200 in statuses and 429 in statuses, statuses
-    assert max(seconds for status, seconds in timed if status == 429) < 10, timed
+    # 503: a turn whose cold starts (agent, then MCP) outlast the 30 s integration timeout, as on AWS.
+    assert set(statuses) <= {200, 429, 503} and 200 in statuses and 429 in statuses, statuses
+    assert max(seconds for status, seconds in timed if status == 429) < 25, timed  # not queued behind turns
     assert health.status_code == 200
     assert api.post("/agent", json={"message": "hello"}).status_code == 200  # and it recovers at once
 
