@@ -168,6 +168,7 @@ class FunctionRunner:
             while "sending" in reply:  # a message is about to be published: link it to this trace now
                 if self.on_send and trace_id:
                     self.on_send(reply["sending"], trace_id)
+                send_frame(worker.channel, {"linked": True})  # only then does the worker publish
                 reply = recv_frame(worker.channel)
             invocation.calls = reply.get("calls", [])
             if reply.get("ok"):

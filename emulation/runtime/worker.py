@@ -4,7 +4,9 @@ Started as ``python -m emulation.runtime.worker <fd> <handler>`` with exactly th
 the function has in AWS. It imports the handler once (the cold start), then serves invocations
 from the platform over the socket ``fd``: a Lambda context with the remaining time, the
 platform's clock, START/END/REPORT log lines like the Lambda runtime, and an unhandled exception
-reported as a function error (``errorType``, ``errorMessage``, ``stackTrace``).
+reported as a function error (``errorType``, ``errorMessage``, ``stackTrace``). Before a handler
+publishes or sends a message, the worker names it to the platform (``{"sending": md5}``) and waits
+for ``{"linked": true}``, so the message's trace is known before anyone can receive it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import resource
 import socket
 import sys
+import threading
 import time
 import traceback
 from datetime import UTC, datetime, timedelta
@@ -66,6 +69,19 @@ def _error(exc: BaseException) -> dict[str, Any]:
             "stackTrace": traceback.format_tb(exc.__traceback__)}
 
 
+def _announcer(channel: socket.socket):
+    """Tell the platform a message is about to be sent, and wait until it has linked it to the trace:
+    otherwise its queue's poller can receive the message first and start a trace of its own."""
+    lock = threading.Lock()  # handlers may publish from several threads
+
+    def announce(md5: str) -> None:
+        with lock:
+            send_frame(channel, {"sending": md5})
+            recv_frame(channel)
+
+    return announce
+
+
 def main() -> None:
     fd, handler_path = int(sys.argv[1]), sys.argv[2]
     channel = socket.socket(fileno=fd)
@@ -78,7 +94,7 @@ def main() -> None:
         init_error = _error(exc)
         init_error["errorType"] = "Runtime.ImportModuleError"
         print(f"[ERROR] Runtime.ImportModuleError: {exc}", flush=True)
-    instrument.on_send = lambda md5: send_frame(channel, {"sending": md5})
+    instrument.on_send = _announcer(channel)
     send_frame(channel, {"ready": True})
     while True:
         try:
