@@ -6,8 +6,12 @@ asynchronously: a failed invocation is retried twice (the message becomes visibl
 the bridge's visibility timeout on the platform clock), then dropped, as Lambda's async invoke does
 without an on-failure destination.
 
-LIMITATIONS: the bridge queue is visible in ListQueues (named ``rez-platform-...``); signatures in
-the event are placeholders; no filter policies on Lambda subscriptions.
+``EventSubscriptionArn`` is ``<topic-arn>:<uuid>`` as on AWS: the emulator's ARN of the bridge's
+subscription.
+
+LIMITATIONS: the bridge queue is visible in ListQueues (named ``rez-platform-...``) and its
+subscription in ListSubscriptionsByTopic as protocol ``sqs``, not ``lambda``; signatures in the
+event are placeholders; no filter policies on Lambda subscriptions.
 """
 
 from __future__ import annotations
@@ -25,11 +29,18 @@ def bridge_queue_name(topic_name: str, function_name: str) -> str:
     return f"rez-platform-{topic_name}-to-{function_name}"[:80]
 
 
-def create_bridge(sqs: Any, sns: Any, topic_arn: str, queue_name: str, region: str, account: str) -> str:
+def create_bridge(sqs: Any, sns: Any, topic_arn: str, queue_name: str, region: str,
+                  account: str) -> tuple[str, str]:
+    """The bridge queue's URL and the subscription ARN the function's events carry.
+
+    The ARN is the one the emulator issued for the bridge's subscription (``<topic-arn>:<uuid>``,
+    the shape of a real Lambda subscription): a ``lambda`` subscription cannot be made instead,
+    because the emulators would try to invoke the function themselves on every publish."""
     url = sqs.create_queue(QueueName=queue_name, Attributes={"VisibilityTimeout": str(BRIDGE_VISIBILITY)})["QueueUrl"]
     queue_arn = f"arn:aws:sqs:{region}:{account}:{queue_name}"
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "false"})
-    return url
+    subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                                 Attributes={"RawMessageDelivery": "false"}, ReturnSubscriptionArn=True)
+    return url, subscription["SubscriptionArn"]
 
 
 def sns_event(messages: list[dict[str, Any]], subscription_arn: str) -> dict[str, Any]:
