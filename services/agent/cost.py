@@ -1,7 +1,7 @@
 """The daily Bedrock budget (seed "Cost Tracking and Rate Limiting"; ORIGINAL_SYSTEM §12.7 as intended).
 
 One item per UTC day in the cost table: ``{id: "bedrock", date: "YYYY-MM-DD", spent_nanos,
-request_count, input_tokens, output_tokens, pending, revision, updated_at, ttl}``. A new day is a
+request_count, input_tokens, output_tokens, pending, updated_at, ttl}``. A new day is a
 new item, so the budget resets at midnight UTC (by ``services.core.clock``).
 
 Every model call is bracketed:
@@ -10,9 +10,11 @@ Every model call is bracketed:
    reservations still pending, each also listed in ``pending`` as ``{id: {n, exp}}`` with the
    instant it lapses: when the invocation must have ended (``expire_with(context)``: the Lambda
    context's remaining time; 15 minutes, Lambda's longest timeout, without one). Reserving reads
-   the item, gives back the lapsed reservations of turns that were killed or timed out, and
-   writes the new total with a condition on ``revision``: concurrent writers retry, so
-   reservations never pass the cap together. Refused -> ``SpendingLimitError`` (429) with a
+   the item, then in one conditional update gives back the lapsed reservations of turns that were
+   killed or timed out (each only once: the condition requires it still listed) and ``ADD``s the
+   estimate while ``spent_nanos <= cap - estimate``. DynamoDB applies conditional updates one at a
+   time per item, so concurrent requests never reserve past the cap together; a failed condition
+   is read again and retried. Refused -> ``SpendingLimitError`` (429) with a
    ``Retry-After`` of the seconds until enough pending reservations lapse, or until midnight UTC
    when only the new day frees enough; the model is not called.
 2. ``settle(reservation, input_tokens, output_tokens)`` — after the call: the estimate is replaced
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,7 +46,7 @@ from services.core.errors import SpendingLimitError
 
 COST_ID = "bedrock"
 CHARS_PER_TOKEN = 3.5
-OUTPUT_ALLOWANCE_TOKENS = 300
+OUTPUT_ALLOWANCE_TOKENS = 150
 RETENTION = timedelta(days=90)
 DEFAULT_HOLD = timedelta(minutes=15)  # Lambda's longest timeout: no turn outlives it
 DEADLINE_GRACE = timedelta(seconds=2)
@@ -82,8 +84,15 @@ class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
     pending: dict[str, tuple[int, float]] = field(default_factory=dict)  # id -> (nanos, lapses at, epoch s)
-    revision: int | None = None  # None: no item yet
     has_pending_map: bool = False
+
+    def lapsed_nanos(self, reservation_id: str) -> int:
+        return self.pending[reservation_id][0]
+
+    def without(self, reservation_ids: list[str]) -> Usage:
+        """This usage with those pending reservations given back."""
+        return replace(self, spent_nanos=self.spent_nanos - sum(self.lapsed_nanos(r) for r in reservation_ids),
+                       pending={k: v for k, v in self.pending.items() if k not in reservation_ids})
 
 
 class BudgetExceeded(SpendingLimitError):
@@ -144,14 +153,12 @@ class CostLimiter:
         reservation = Reservation(date=date, nanos=nanos, expires_at=self._lapses_at(now))
         for _ in range(WRITE_ATTEMPTS):
             usage = self.usage(date)
-            lapsed = {rid: p for rid, p in usage.pending.items() if p[1] <= now.timestamp()}
-            usage.spent_nanos -= sum(p[0] for p in lapsed.values())
-            for rid in lapsed:
-                del usage.pending[rid]
-            if usage.spent_nanos + nanos > self.cap_nanos:
-                self._deny(usage, nanos, now)
+            lapsed = [rid for rid, (_, lapses) in usage.pending.items() if lapses <= now.timestamp()]
+            live = usage.without(lapsed)
+            if live.spent_nanos + nanos > self.cap_nanos:
+                self._deny(live, nanos, now)
             try:
-                self._write_reservation(usage, reservation, list(lapsed), now)
+                self._write_reservation(usage, reservation, lapsed, now)
                 return reservation
             except ClientError as exc:
                 if error_code(exc) != "ConditionalCheckFailedException":
@@ -160,34 +167,33 @@ class CostLimiter:
                              self.cost_info(self.usage(date), nanos), 1)
 
     def _write_reservation(self, usage: Usage, reservation: Reservation, lapsed: list[str], now: datetime) -> None:
+        # ADD, not SET: concurrent reservations that both fit add up, and the condition keeps the
+        # total under the cap (DynamoDB applies one conditional update at a time per item).
+        delta = reservation.nanos - sum(usage.lapsed_nanos(rid) for rid in lapsed)
         entry = {"M": {"n": {"N": str(reservation.nanos)}, "exp": {"N": str(reservation.expires_at.timestamp())}}}
-        names: dict[str, str] = {"#ttl": "ttl", "#new": reservation.id}
+        names: dict[str, str] = {"#ttl": "ttl"}
         values: dict[str, Any] = {
-            ":spent": {"N": str(usage.spent_nanos + reservation.nanos)}, ":one": {"N": "1"},
+            ":d": {"N": str(delta)}, ":room": {"N": str(self.cap_nanos - delta)}, ":one": {"N": "1"},
             ":at": {"S": clock.iso(now)}, ":ttl": {"N": str(int((now + RETENTION).timestamp()))}, ":entry": entry}
-        sets = ["spent_nanos = :spent", "updated_at = :at", "#ttl = :ttl"]
-        if not usage.has_pending_map:
-            sets.append("pending = :pending")
-            values[":pending"] = {"M": {reservation.id: entry}}
-            del names["#new"], values[":entry"]
-        else:
-            sets.append("pending.#new = :entry")
+        conditions = ["(attribute_not_exists(spent_nanos) OR spent_nanos <= :room)"]
+        if usage.has_pending_map:
+            names["#new"] = reservation.id
+            sets = ["pending.#new = :entry"]
+        else:  # the first reservation of the day (or of an item written before reservations expired)
+            values[":entry"] = {"M": {reservation.id: entry}}
+            sets = ["pending = :entry"]
+            conditions.append("attribute_not_exists(pending)")
         removes = []
-        for index, rid in enumerate(lapsed):
+        for index, rid in enumerate(lapsed):  # given back once: a second reserver's condition fails
             names[f"#l{index}"] = rid
             removes.append(f"pending.#l{index}")
-        if usage.revision is None:
-            condition = "attribute_not_exists(spent_nanos)"
-        else:
-            condition = "#rev = :rev" if usage.revision else "attribute_not_exists(#rev)"
-            names["#rev"] = "revision"
-            if usage.revision:
-                values[":rev"] = {"N": str(usage.revision)}
-        expression = f"SET {', '.join(sets)} ADD request_count :one, revision :one"
+            conditions.append(f"attribute_exists(pending.#l{index})")
+        expression = (f"SET {', '.join([*sets, 'updated_at = :at', '#ttl = :ttl'])} "
+                      "ADD spent_nanos :d, request_count :one")
         if removes:
             expression += f" REMOVE {', '.join(removes)}"
         self.dynamodb.update_item(TableName=self.table, Key=self._key(usage.date), UpdateExpression=expression,
-                                  ConditionExpression=condition, ExpressionAttributeNames=names,
+                                  ConditionExpression=" AND ".join(conditions), ExpressionAttributeNames=names,
                                   ExpressionAttributeValues=values)
 
     def settle(self, reservation: Reservation, input_tokens: int, output_tokens: int) -> int:
@@ -195,13 +201,13 @@ class CostLimiter:
         if reservation.settled:
             return 0
         actual = self.price.cost_nanos(input_tokens, output_tokens)
-        values = {":i": {"N": str(input_tokens)}, ":o": {"N": str(output_tokens)}, ":one": {"N": "1"},
+        values = {":i": {"N": str(input_tokens)}, ":o": {"N": str(output_tokens)},
                   ":at": {"S": clock.iso(clock.now())}}
         common = dict(TableName=self.table, Key=self._key(reservation.date))
         try:
             self.dynamodb.update_item(
                 **common, ConditionExpression="attribute_exists(pending.#id)",
-                UpdateExpression="ADD spent_nanos :d, input_tokens :i, output_tokens :o, revision :one "
+                UpdateExpression="ADD spent_nanos :d, input_tokens :i, output_tokens :o "
                                  "SET updated_at = :at REMOVE pending.#id",
                 ExpressionAttributeNames={"#id": reservation.id},
                 ExpressionAttributeValues={**values, ":d": {"N": str(actual - reservation.nanos)}})
@@ -210,7 +216,7 @@ class CostLimiter:
                 raise
             # It lapsed and was given back meanwhile: the call happened after all, charge it whole.
             self.dynamodb.update_item(
-                **common, UpdateExpression="ADD spent_nanos :d, input_tokens :i, output_tokens :o, revision :one "
+                **common, UpdateExpression="ADD spent_nanos :d, input_tokens :i, output_tokens :o "
                                            "SET updated_at = :at",
                 ExpressionAttributeValues={**values, ":d": {"N": str(actual)}})
         reservation.settled = True
@@ -228,7 +234,6 @@ class CostLimiter:
         return Usage(date=date, spent_nanos=int(data.get("spent_nanos", 0)),
                      request_count=int(data.get("request_count", 0)), input_tokens=int(data.get("input_tokens", 0)),
                      output_tokens=int(data.get("output_tokens", 0)), pending=pending,
-                     revision=int(data.get("revision", 0)) if "spent_nanos" in data else None,
                      has_pending_map="pending" in data)
 
     def cost_info(self, usage: Usage, estimate_nanos: int = 0) -> dict[str, Any]:
