@@ -121,7 +121,8 @@ class AlarmEvaluator:
                    "INSUFFICIENT_DATA": alarm.get("InsufficientDataActions", [])}[state]
         if not alarm.get("ActionsEnabled", True):
             return
-        updated = alarm.get("AlarmConfigurationUpdatedTimestamp") or now
+        updated = alarm.get("AlarmConfigurationUpdatedTimestamp")  # the emulator's wall-clock stamp
+        updated = self._clock.at_wall(updated) if isinstance(updated, datetime) else now
         notification = {
             "AlarmName": alarm["AlarmName"], "AlarmDescription": alarm.get("AlarmDescription"),
             "AWSAccountId": self._account, "AlarmConfigurationUpdatedTimestamp": aws_time(updated),

@@ -371,9 +371,9 @@ def test_unknown_model_ids_are_refused_as_bedrock_does(scripted: tuple[str, Any]
     raw = httpx.post(f"{url}/model/gpt-4o/converse", json={"messages": [{"role": "user", "content": [{"text": "hi"}]}]})
     assert raw.status_code == 400 and raw.headers["x-amzn-errortype"] == "ValidationException"
     assert raw.json() == {"message": "The provided model identifier is invalid."}
-    select(url, "hello")
     for model_id in ("anthropic.claude-3-haiku-20240307-v1:0", "eu.amazon.nova-lite-v1:0", PROFILE_ARN,
                      "arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-1-8b-instruct-v1:0"):
+        select(url, "hello")  # one turn per selection
         assert client.converse(modelId=model_id, messages=[user("hi")])["stopReason"] == "end_turn"
 
 
