@@ -128,7 +128,7 @@ class SqsPoller:
         if self.spec.sns_subscription_arn:
             from emulation.runtime.sns_lambda import sns_event
 
-            event = sns_event(messages, self.spec.sns_subscription_arn)
+            event = sns_event(messages, self.spec.sns_subscription_arn, self._clock)
         else:
             event = sqs_event(records)
         invocation = self._runner.invoke(self.spec.function, event, trace_id=trace_ids[0])

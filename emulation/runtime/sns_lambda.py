@@ -7,7 +7,7 @@ the bridge's visibility timeout on the platform clock), then dropped, as Lambda'
 without an on-failure destination.
 
 ``EventSubscriptionArn`` is ``<topic-arn>:<uuid>`` as on AWS: the emulator's ARN of the bridge's
-subscription.
+subscription. ``Sns.Timestamp`` is the platform time of the publish (the emulator stamps wall time).
 
 LIMITATIONS: the bridge queue is visible in ListQueues (named ``rez-platform-...``) and its
 subscription in ListSubscriptionsByTopic as protocol ``sqs``, not ``lambda``; signatures in the
@@ -17,6 +17,7 @@ event are placeholders; no filter policies on Lambda subscriptions.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from emulation.runtime.events import sqs_record
@@ -43,10 +44,22 @@ def create_bridge(sqs: Any, sns: Any, topic_arn: str, queue_name: str, region: s
     return url, subscription["SubscriptionArn"]
 
 
-def sns_event(messages: list[dict[str, Any]], subscription_arn: str) -> dict[str, Any]:
+def sns_timestamp(clock: Any, stamp: str | None) -> str | None:
+    """SNS's wall-clock ``Timestamp`` (``2026-12-02T13:45:00.123Z``) as the platform time it was then."""
+    try:
+        wall = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    moment = clock.at_wall(wall).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def sns_event(messages: list[dict[str, Any]], subscription_arn: str, clock: Any = None) -> dict[str, Any]:
     records = []
     for message in messages:
         envelope = json.loads(message["Body"])
+        if clock is not None and envelope.get("Timestamp"):
+            envelope["Timestamp"] = sns_timestamp(clock, envelope["Timestamp"])
         records.append({
             "EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscription_arn,
             "Sns": {

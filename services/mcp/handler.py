@@ -26,9 +26,9 @@ from functools import lru_cache
 from typing import Any
 
 from mcp.server.lowlevel import Server
-from mcp.types import INVALID_REQUEST, PARSE_ERROR
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import INVALID_REQUEST, PARSE_ERROR
 
 from services.core.logging import get_logger
 from services.mcp.asgi_lambda import call_asgi, header_map, request_body

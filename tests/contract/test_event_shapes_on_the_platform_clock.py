@@ -84,16 +84,17 @@ def test_a_redelivered_record_keeps_its_first_receive_time(aws):
     assert sqs_record(second, "arn:aws:sqs:us-east-1:1:again", REGION)["attributes"]["SentTimestamp"] != ms(FROZEN)
 
 
-def test_sns_lambda_subscriptions_have_uuid_arns(aws):
-    sqs, sns = aws("sqs"), aws("sns")
+def test_sns_lambda_subscriptions_have_uuid_arns_and_platform_timestamps(aws):
+    sqs, sns, clock = aws("sqs"), aws("sns"), PlatformClock(frozen_at=FROZEN)
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     url, arn = create_bridge(sqs, sns, topic, "rez-platform-alerts-to-notify", REGION, ACCOUNT)
     assert re.fullmatch(re.escape(topic) + r":[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", arn)
     assert create_bridge(sqs, sns, topic, "rez-platform-alerts-to-notify", REGION, ACCOUNT) == (url, arn)  # again
     sns.publish(TopicArn=topic, Message="hello")
     message = sqs.receive_message(QueueUrl=url)["Messages"][0]
-    record = sns_event([message], arn)["Records"][0]
+    record = sns_event([message], arn, clock)["Records"][0]
     assert record["EventSubscriptionArn"] == arn and record["Sns"]["Message"] == "hello"
+    assert record["Sns"]["Timestamp"] == "2026-07-04T12:00:00.000Z"
 
 
 class _Metrics:
