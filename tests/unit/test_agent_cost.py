@@ -230,3 +230,12 @@ def test_meter_tops_up_the_first_reservation_and_settles_each_call():
     held = meter.before(30)
     meter.close()  # a call that never happened is given back
     assert fake.spent == 65 and not meter.open
+
+
+def test_max_tokens_is_kept_within_the_models_limit():
+    from services.agent.deps import model_max_tokens
+    from services.core.settings import Settings
+
+    assert model_max_tokens(Settings(bedrock_model_id=SONNET, bedrock_max_tokens=4096)) == 4096
+    assert model_max_tokens(Settings(bedrock_model_id="meta.llama3-1-8b-instruct-v1:0", bedrock_max_tokens=4096)) == 2048
+    assert model_max_tokens(Settings(bedrock_model_id="someone.new-v1:0", bedrock_max_tokens=9000)) == 9000
