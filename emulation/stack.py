@@ -275,12 +275,12 @@ class Stack:
         self.alarms.start()
         for sub in manifest.TOPIC_FUNCTION_SUBSCRIPTIONS:
             name = bridge_queue_name(self.naming.topic(sub.topic), self.naming.function(sub.function))
-            url = create_bridge(sqs, sns, self.provisioned.topic_arns[sub.topic], name, self.config.region,
-                                self.config.account)
+            url, subscription_arn = create_bridge(sqs, sns, self.provisioned.topic_arns[sub.topic], name,
+                                                  self.config.region, self.config.account)
             spec = PollerSpec(function=sub.function, queue_url=url, queue_arn=self.naming.queue_arn(name),
                               batch_size=1, report_batch_item_failures=False, visibility_timeout=BRIDGE_VISIBILITY,
                               region=self.config.region, concurrency=1,
-                              sns_subscription_arn=f"{self.provisioned.topic_arns[sub.topic]}:{sub.function}",
+                              sns_subscription_arn=subscription_arn,
                               max_attempts=MAX_ATTEMPTS)
             poller = SqsPoller(spec, sqs, self.runner, self.clock, self.traces)
             poller.start()

@@ -396,6 +396,7 @@ EVENT_SOURCE_MAPPINGS: tuple[EventSourceMapping, ...] = (
 
 ROUTES: tuple[Route, ...] = (
     Route("POST /mcp", "mcp", auth="function"),
+    Route("GET /mcp", "mcp", auth="function"),  # 405 Allow: POST, as streamable HTTP says for a stateless server
     Route("POST /agent", "agent"),
     Route("GET /agent/card", "agent", auth="none"),
     Route("GET /agent/.well-known/agent-card", "agent", auth="none"),

@@ -5,7 +5,9 @@ the last ``EvaluationPeriods`` periods through ``GetMetricStatistics`` and decid
 ALARM when every period breaches the threshold, OK otherwise, and a period without a datapoint
 treated as ``TreatMissingData`` says (missing -> INSUFFICIENT_DATA; "M out of N" = N out of N). A state change is written
 with ``SetAlarmState`` and, like CloudWatch, publishes the alarm notification JSON to each action
-topic (``AlarmActions`` for ALARM, ``OKActions`` for OK).
+topic (``AlarmActions`` for ALARM, ``OKActions`` for OK) in CloudWatch's own format: the region's
+long name (``US East (N. Virginia)``), times as ``2026-12-02T13:45:00.123+0000`` on the platform
+clock, the ``Threshold Crossed: ... datapoints [v (dd/mm/yy HH:MM:SS)] ...`` reason.
 
 LIMITATIONS: one statistic per alarm (no extended statistics, no metric math, no anomaly detection,
 no composite alarms); DatapointsToAlarm is ignored; actions are SNS topics only.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from emulation.runtime.clock import PlatformClock
@@ -99,8 +101,7 @@ class AlarmEvaluator:
             state = decide(values, alarm["Threshold"], alarm["ComparisonOperator"],
                            alarm.get("TreatMissingData", "missing"), alarm["StateValue"])
             if state != alarm["StateValue"]:
-                reason = (f"Threshold Crossed: {periods} datapoint(s) [{', '.join(_fmt(v) for v in values)}] "
-                          f"evaluated against threshold {alarm['Threshold']} ({alarm['ComparisonOperator']}).")
+                reason = state_reason(alarm, state, values, now)
                 self._transition(alarm, state, reason, now)
                 changed.append({"alarm": alarm["AlarmName"], "from": alarm["StateValue"], "to": state})
         self.transitions.extend(changed)
@@ -120,17 +121,20 @@ class AlarmEvaluator:
                    "INSUFFICIENT_DATA": alarm.get("InsufficientDataActions", [])}[state]
         if not alarm.get("ActionsEnabled", True):
             return
+        updated = alarm.get("AlarmConfigurationUpdatedTimestamp")  # the emulator's wall-clock stamp
+        updated = self._clock.at_wall(updated) if isinstance(updated, datetime) else now
         notification = {
             "AlarmName": alarm["AlarmName"], "AlarmDescription": alarm.get("AlarmDescription"),
-            "AWSAccountId": self._account, "AlarmConfigurationUpdatedTimestamp": now.isoformat(),
-            "NewStateValue": state, "NewStateReason": reason, "StateChangeTime": now.isoformat(),
-            "Region": self._region, "AlarmArn": alarm["AlarmArn"], "OldStateValue": alarm["StateValue"],
+            "AWSAccountId": self._account, "AlarmConfigurationUpdatedTimestamp": aws_time(updated),
+            "NewStateValue": state, "NewStateReason": reason, "StateChangeTime": aws_time(now),
+            "Region": region_name(self._region), "AlarmArn": alarm["AlarmArn"], "OldStateValue": alarm["StateValue"],
             "OKActions": alarm.get("OKActions", []), "AlarmActions": alarm.get("AlarmActions", []),
             "InsufficientDataActions": alarm.get("InsufficientDataActions", []),
             "Trigger": {"MetricName": alarm["MetricName"], "Namespace": alarm["Namespace"],
                         "StatisticType": "Statistic", "Statistic": alarm["Statistic"].upper(), "Unit": None,
                         "Dimensions": [{"value": d["Value"], "name": d["Name"]} for d in alarm["Dimensions"]],
                         "Period": alarm["Period"], "EvaluationPeriods": alarm["EvaluationPeriods"],
+                        "DatapointsToAlarm": alarm.get("DatapointsToAlarm", alarm["EvaluationPeriods"]),
                         "ComparisonOperator": alarm["ComparisonOperator"], "Threshold": alarm["Threshold"],
                         "TreatMissingData": alarm.get("TreatMissingData", "missing"),
                         "EvaluateLowSampleCountPercentile": ""},
@@ -138,7 +142,7 @@ class AlarmEvaluator:
         message = json.dumps(notification)
         self._trace_dead_letters(alarm, state, message, now)
         for topic_arn in actions:
-            self._sns.publish(TopicArn=topic_arn, Subject=f'{state}: "{alarm["AlarmName"]}" in {self._region}'[:100],
+            self._sns.publish(TopicArn=topic_arn, Subject=f'{state}: "{alarm["AlarmName"]}" in {region_name(self._region)}'[:100],
                               Message=message)
 
     def _trace_dead_letters(self, alarm: dict[str, Any], state: str, message: str, now) -> None:
@@ -175,5 +179,52 @@ def _combine(statistic: str, values: list[float]) -> float:
     return max(values)
 
 
-def _fmt(value: float | None) -> str:
-    return "missing" if value is None else f"{value:g}"
+def aws_time(moment: datetime) -> str:
+    """CloudWatch's timestamp in alarm notifications: ``2026-12-02T13:45:00.123+0000``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def region_name(region: str) -> str:
+    """The long name CloudWatch writes in notifications ("US East (N. Virginia)")."""
+    return REGION_NAMES.get(region, region)
+
+
+def state_reason(alarm: dict[str, Any], state: str, values: list[float | None], now: datetime) -> str:
+    """``NewStateReason`` worded as CloudWatch words it for a single-metric alarm."""
+    period, count = alarm["Period"], len(values)
+    present = [(v, now - timedelta(seconds=period * (i + 1))) for i, v in enumerate(values) if v is not None]
+    if state == "INSUFFICIENT_DATA" or not present:
+        return (f"Insufficient Data: {count} datapoint{'s' if count != 1 else ''} "
+                f"{'were' if count != 1 else 'was'} unknown.")
+    points = ", ".join(f"{float(v)!r} ({at.astimezone(UTC):%d/%m/%y %H:%M:%S})" for v, at in present)
+    needed = alarm.get("DatapointsToAlarm", alarm["EvaluationPeriods"])
+    words = _COMPARE_WORDS[alarm["ComparisonOperator"]]
+    if state == "OK":
+        words = "not " + words
+    transition = "OK -> ALARM" if state == "ALARM" else "ALARM -> OK"
+    return (f"Threshold Crossed: {len(present)} out of the last {count} datapoints [{points}] was {words} "
+            f"the threshold ({float(alarm['Threshold'])}) (minimum {needed} datapoint{'s' if needed != 1 else ''} "
+            f"for {transition} transition).")
+
+
+_COMPARE_WORDS = {
+    "GreaterThanThreshold": "greater than", "GreaterThanOrEqualToThreshold": "greater than or equal to",
+    "LessThanThreshold": "less than", "LessThanOrEqualToThreshold": "less than or equal to",
+}
+
+# The names CloudWatch uses in notifications, as in the AWS console's region list.
+REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)", "us-west-1": "US West (N. California)",
+    "us-west-2": "US West (Oregon)", "ca-central-1": "Canada (Central)", "ca-west-1": "Canada West (Calgary)",
+    "sa-east-1": "South America (Sao Paulo)", "eu-west-1": "EU (Ireland)", "eu-west-2": "EU (London)",
+    "eu-west-3": "EU (Paris)", "eu-central-1": "EU (Frankfurt)", "eu-central-2": "EU (Zurich)",
+    "eu-north-1": "EU (Stockholm)", "eu-south-1": "EU (Milan)", "eu-south-2": "EU (Spain)",
+    "ap-northeast-1": "Asia Pacific (Tokyo)", "ap-northeast-2": "Asia Pacific (Seoul)",
+    "ap-northeast-3": "Asia Pacific (Osaka)", "ap-southeast-1": "Asia Pacific (Singapore)",
+    "ap-southeast-2": "Asia Pacific (Sydney)", "ap-southeast-3": "Asia Pacific (Jakarta)",
+    "ap-south-1": "Asia Pacific (Mumbai)", "ap-south-2": "Asia Pacific (Hyderabad)",
+    "ap-east-1": "Asia Pacific (Hong Kong)", "me-south-1": "Middle East (Bahrain)",
+    "me-central-1": "Middle East (UAE)", "il-central-1": "Israel (Tel Aviv)", "af-south-1": "Africa (Cape Town)",
+    "us-gov-west-1": "AWS GovCloud (US-West)", "us-gov-east-1": "AWS GovCloud (US-East)",
+}

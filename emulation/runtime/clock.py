@@ -8,10 +8,12 @@ queue visibility timeouts and function contexts all read this clock, so "daily a
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,6 +41,10 @@ class PlatformClock:
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._target: datetime | None = None
+        # (wall-clock instant, frozen instant or None, offset) from each change of the mapping on, so
+        # wall-clock stamps made by others (the emulator's SentTimestamp) can be read as platform time.
+        self._history: deque[tuple[datetime, datetime | None, timedelta]] = deque(maxlen=4096)
+        self._remember()
 
     # --- reading ------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -46,6 +52,17 @@ class PlatformClock:
             if self._frozen is not None:
                 return self._frozen
             return datetime.now(UTC) + self._offset
+
+    def at_wall(self, wall: datetime) -> datetime:
+        """The platform time it was at the wall-clock instant ``wall`` (frozen, offset or advanced)."""
+        with self._lock:
+            history = list(self._history)
+        index = max(0, bisect.bisect_right([h[0] for h in history], wall) - 1)
+        _, frozen, offset = history[index]
+        return frozen if frozen is not None else wall + offset
+
+    def _remember(self) -> None:
+        self._history.append((datetime.now(UTC), self._frozen, self._offset))
 
     @property
     def frozen(self) -> bool:
@@ -61,6 +78,7 @@ class PlatformClock:
     def freeze(self, at: datetime | None = None) -> None:
         with self._lock:
             self._frozen = (at or self.now()).astimezone(UTC)
+            self._remember()
             self._wake.notify_all()
 
     def unfreeze(self) -> None:
@@ -69,6 +87,7 @@ class PlatformClock:
             if self._frozen is not None:
                 self._offset = self._frozen - datetime.now(UTC)
                 self._frozen = None
+                self._remember()
             self._wake.notify_all()
 
     def advance(self, delta: timedelta) -> int:
@@ -107,6 +126,7 @@ class PlatformClock:
             self._frozen = moment
         else:
             self._offset = moment - datetime.now(UTC)
+        self._remember()
         self._wake.notify_all()
 
     # --- timers -------------------------------------------------------------------------------

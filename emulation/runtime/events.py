@@ -9,9 +9,17 @@ from datetime import datetime
 from typing import Any
 
 
-def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """One record of an SQS event from a ReceiveMessage result entry (all attributes requested)."""
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str, clock: Any = None) -> dict[str, Any]:
+    """One record of an SQS event from a ReceiveMessage result entry (all attributes requested).
+
+    With the platform ``clock``, ``SentTimestamp`` and ``ApproximateFirstReceiveTimestamp`` are
+    platform time: the emulator stamps them on the wall clock, which a frozen or advanced platform
+    clock does not follow (a message sent at frozen 09:00 says 09:00, not today's wall time)."""
     attributes = dict(message.get("Attributes", {}))
+    if clock is not None:
+        for name in ("SentTimestamp", "ApproximateFirstReceiveTimestamp"):
+            if attributes.get(name, "").isdigit():
+                attributes[name] = platform_ms(clock, int(attributes[name]))
     record_attributes = {k: attributes[k] for k in (
         "ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp",
         "AWSTraceHeader", "SequenceNumber", "MessageGroupId", "MessageDeduplicationId") if k in attributes}
@@ -52,3 +60,9 @@ def scheduler_event(*, schedule_arn: str, input_json: str | None, region: str, a
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def platform_ms(clock: Any, wall_ms: int) -> str:
+    """A wall-clock epoch-milliseconds stamp, as the platform time it was then (SQS's string form)."""
+    moment = clock.at_wall(datetime.fromtimestamp(wall_ms / 1000, UTC))
+    return str(round(moment.timestamp() * 1000))

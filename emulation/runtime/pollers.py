@@ -123,12 +123,12 @@ class SqsPoller:
         if not messages:
             return 0
         received_at = self._clock.now()
-        records = [sqs_record(m, self.spec.queue_arn, self.spec.region) for m in messages]
+        records = [sqs_record(m, self.spec.queue_arn, self.spec.region, self._clock) for m in messages]
         trace_ids = self._trace(records)
         if self.spec.sns_subscription_arn:
             from emulation.runtime.sns_lambda import sns_event
 
-            event = sns_event(messages, self.spec.sns_subscription_arn)
+            event = sns_event(messages, self.spec.sns_subscription_arn, self._clock)
         else:
             event = sqs_event(records)
         invocation = self._runner.invoke(self.spec.function, event, trace_id=trace_ids[0])

@@ -8,6 +8,7 @@ key secret holds one.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from botocore.config import Config
 from mcp import ClientSession
 
 from services.agent.cost import CostLimiter
+from services.agent.pricing import max_output_tokens
 from services.agent.sessions import SessionStore
 from services.core.aws import AwsClients
 from services.core.courses import CourseCatalog
@@ -30,6 +32,7 @@ from services.core.publisher import Publisher
 from services.core.secrets import SecretsReader
 from services.core.settings import Settings, get_settings
 
+logger = logging.getLogger(__name__)
 MCP_SERVER = "rez-agent-mcp"
 MCP_TIMEOUT = timedelta(seconds=30)
 BEDROCK_CONFIG = Config(retries={"max_attempts": 4, "mode": "adaptive"}, connect_timeout=5, read_timeout=120)
@@ -82,10 +85,20 @@ class AgentDeps:
                 session = boto3.session.Session(region_name=self.settings.bedrock_region)
                 self._model = ChatBedrockConverse(
                     model=self.settings.bedrock_model_id, region_name=self.settings.bedrock_region,
-                    temperature=self.settings.bedrock_temperature, max_tokens=self.settings.bedrock_max_tokens,
+                    temperature=self.settings.bedrock_temperature, max_tokens=model_max_tokens(self.settings),
                     client=session.client("bedrock-runtime", config=BEDROCK_CONFIG),
                     bedrock_client=session.client("bedrock", config=BEDROCK_CONFIG))
             return self._model
+
+
+def model_max_tokens(settings: Settings) -> int:
+    """``BEDROCK_MAX_TOKENS``, but never above the model's limit: Bedrock refuses the call otherwise."""
+    limit = max_output_tokens(settings.bedrock_model_id)
+    if limit is not None and settings.bedrock_max_tokens > limit:
+        logger.warning("BEDROCK_MAX_TOKENS=%d is above the %d output tokens %s allows: using %d",
+                       settings.bedrock_max_tokens, limit, settings.bedrock_model_id, limit)
+        return limit
+    return settings.bedrock_max_tokens
 
 
 def build_deps(settings: Settings, clients: AwsClients | None = None, *, model: Any = None) -> AgentDeps:
@@ -94,7 +107,7 @@ def build_deps(settings: Settings, clients: AwsClients | None = None, *, model: 
         settings=settings,
         sessions=SessionStore(clients.dynamodb, settings.sessions_table),
         limiter=CostLimiter(clients.dynamodb, settings.cost_table, settings.bedrock_model_id,
-                            settings.agent_daily_cap_usd, settings.bedrock_max_tokens),
+                            settings.agent_daily_cap_usd, model_max_tokens(settings)),
         mcp=McpConnection(settings.mcp_server_url, settings.mcp_api_key_secret_name,
                           SecretsReader(clients.secretsmanager)),
         courses=CourseCatalog.from_settings(settings),

@@ -24,6 +24,7 @@ logger = get_logger("agent")
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deps = default_deps()
+    deps.limiter.expire_with(context)  # a turn killed at its timeout leaves no reservation behind
     records = event.get("Records") if isinstance(event, dict) else None
     if isinstance(records, list) and records and records[0].get("eventSource") == "aws:sqs":
         def record_handler(record: SQSRecord) -> None:

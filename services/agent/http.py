@@ -5,7 +5,8 @@
   — the agent card (JSON, with this API's URL).
 
 Every response is JSON (the page aside) with ``Access-Control-Allow-Origin: *``. Failures:
-``BudgetExceeded`` 429 ``Daily spending limit reached`` + ``Retry-After`` (seconds to midnight UTC);
+``BudgetExceeded`` 429 ``Daily spending limit reached`` + ``Retry-After`` (seconds until pending
+reservations free enough budget, else to midnight UTC);
 ``RezError`` its own status; Bedrock throttling 429 (+ ``Retry-After: 60``), model timeout 504,
 model unavailable 503, another Bedrock error 502; the MCP server unreachable 502; anything else
 500 without internals.

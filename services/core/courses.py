@@ -5,13 +5,16 @@ ships with the code. Where it *lives* is configuration: the origin of each cours
 ``settings.golf_origins`` (keyed by course id, as a string) and the NOAA base URL from
 ``settings.weather_base_url``, so the same data points at the real services or at the fakes.
 
-Lookups: ``by_id`` and ``by_name`` (case-insensitive; an exact name wins, otherwise a query that
-contains a course name or is contained in one; an empty query matches nothing).
+Lookups: ``by_id`` and ``by_name`` (what a person types: case, spacing and punctuation do not
+matter; an exact name wins, otherwise a query that contains a course name, is contained in one, or
+whose distinctive words begin words of one; an empty query matches nothing, no match names the
+courses).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +25,8 @@ from services.core.errors import ConfigurationError, NotFoundError, ValidationEr
 from services.core.settings import Settings
 
 _DATA = Path(__file__).with_name("courses.json")
+# Words people add to or leave out of a course name; they never tell two courses apart.
+_GENERIC_WORDS = frozenset({"golf", "course", "club", "gc", "cc", "country", "links", "the", "at", "of"})
 
 
 @dataclass(frozen=True)
@@ -81,21 +86,42 @@ def find_by_id(course_id: int, courses: tuple[Course, ...] | None = None) -> Cou
     raise NotFoundError(f"course not found with ID: {course_id}")
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _distinctive(words: list[str]) -> list[str]:
+    return [w for w in words if w not in _GENERIC_WORDS]
+
+
+def _matches(query: list[str], course: Course) -> bool:
+    """A course matches a query that contains its name, is contained in it, or whose distinctive
+    words each begin a word of the name ("birdsfoot golf", "Birdsfoot GC", "totter")."""
+    name, wanted = _words(course.name), _distinctive(query)
+    if not wanted:  # "golf course" names no course in particular
+        return False
+    q, n = f" {' '.join(query)} ", f" {' '.join(name)} "
+    return q in n or n in q or all(any(word.startswith(w) for word in name) for w in wanted)
+
+
 def find_by_name(name: str, courses: tuple[Course, ...] | None = None) -> Course:
-    query = (name or "").strip().lower()
+    """The course a person meant: case, spacing and punctuation do not matter, nor words such as
+    "golf", "course" or "club"; a part of the name is enough when it names only one course."""
+    query = _words(name or "")
     if not query:
         raise ValidationError.for_field("course_name", "must not be empty")
     courses = load_courses() if courses is None else courses
-    exact = [c for c in courses if c.name.lower() == query]
+    exact = [c for c in courses if _words(c.name) == query]
     if exact:
         return exact[0]
-    matches = [c for c in courses if query in c.name.lower() or c.name.lower() in query]
+    matches = [c for c in courses if _matches(query, c)]
     if len(matches) == 1:
         return matches[0]
+    known = ", ".join(c.name for c in courses)
     if matches:
         names = ", ".join(c.name for c in matches)
-        raise ValidationError.for_field("course_name", f"is ambiguous: matches {names}")
-    raise NotFoundError(f"course not found: {name}")
+        raise ValidationError.for_field("course_name", f"{name.strip()!r} is ambiguous: matches {names}")
+    raise NotFoundError(f"course not found: {name.strip()!r}; the courses are: {known}")
 
 
 class CourseCatalog:

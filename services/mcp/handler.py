@@ -1,7 +1,10 @@
 """Lambda entry point of the MCP server: ``POST /mcp`` (API Gateway HTTP API, payload 2.0).
 
 Streamable HTTP, stateless, JSON responses (no SSE, no ``Mcp-Session-Id``), so any invocation can
-answer any request. Per invocation: check the API key, then enter a *fresh*
+answer any request. ``GET /mcp`` (and ``DELETE``) answer 405 with ``Allow: POST``, as the
+transport specifies for a server without a server-initiated stream; stock clients (MCP Inspector)
+then carry on with POST. A body that is not JSON is HTTP 400 with JSON-RPC ``-32700 Parse error``,
+JSON that is not one JSON-RPC message ``-32600 Invalid Request`` (both with ``id: null``). Per invocation: check the API key, then enter a *fresh*
 ``StreamableHTTPSessionManager`` (its ``run()`` works once per instance) around the one request,
 on the ``Server`` built once per container.
 
@@ -25,9 +28,10 @@ from typing import Any
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import INVALID_REQUEST, PARSE_ERROR
 
 from services.core.logging import get_logger
-from services.mcp.asgi_lambda import call_asgi, header_map
+from services.mcp.asgi_lambda import call_asgi, header_map, request_body
 from services.mcp.deps import McpDeps, default_deps
 from services.mcp.server import build_server
 
@@ -54,10 +58,36 @@ def authorized(event: dict[str, Any], deps: McpDeps) -> bool:
     return hmac.compare_digest(given.encode(), key.encode())
 
 
+def _json(status: int, body: dict[str, Any], **headers: str) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"content-type": "application/json", **headers},
+            "body": json.dumps(body, separators=(",", ":"))}
+
+
+def _rpc_error(code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
+
+
+def malformed(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON-RPC answer to a body that is not JSON (-32700) or not a message (-32600), id null."""
+    try:
+        message = json.loads(request_body(event) or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _json(400, _rpc_error(PARSE_ERROR, f"Parse error: {exc}"))
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        return _json(400, _rpc_error(INVALID_REQUEST, "Invalid Request: expected one JSON-RPC 2.0 message object"))
+    return None
+
+
 async def handle(event: dict[str, Any], deps: McpDeps, server: Server) -> dict[str, Any]:
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "POST")).upper()
+    if method != "POST":
+        # Stateless streamable HTTP: no server-initiated stream (GET) and no session to end (DELETE).
+        return _json(405, {"error": f"Method {method} not allowed: this MCP server takes POST only"}, allow="POST")
     if not authorized(event, deps):
-        return {"statusCode": 401, "headers": {"content-type": "application/json"},
-                "body": json.dumps(UNAUTHORIZED, separators=(",", ":"))}
+        return _json(401, UNAUTHORIZED)
+    problem = malformed(event)
+    if problem is not None:
+        return problem
     manager = StreamableHTTPSessionManager(app=server, json_response=True, stateless=True,
                                            security_settings=security_settings(event))
     async with manager.run():

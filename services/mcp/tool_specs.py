@@ -36,7 +36,10 @@ def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
 
 
 def _course(names: list[str]) -> dict[str, Any]:
-    return {"type": "string", "enum": names, "description": "Golf course, exactly one of: " + ", ".join(names)}
+    # Not an enum: people (and models) type "Birdsfoot" or "birdsfoot golf"; the tool resolves
+    # the name (services.core.courses.find_by_name) and an unknown one gets the list of courses.
+    return {"type": "string", "minLength": 1, "examples": names,
+            "description": "Golf course: one of " + ", ".join(names) + " (a distinctive part of the name is enough)"}
 
 
 def tool_specs(course_names: list[str]) -> list[ToolSpec]:

@@ -359,6 +359,54 @@ def test_unknown_model_is_rejected_when_known_models_are_configured() -> None:
         assert client.converse(modelId=MODEL, messages=[user("hi")])["stopReason"] == "end_turn"
 
 
+def test_unknown_model_ids_are_refused_as_bedrock_does(scripted: tuple[str, Any]) -> None:
+    url, client = scripted
+    for model_id in ("anthropic.claude-sonnet-9", "us.anthropic.claude-sonnet-4-20250514-v9:0", "gpt-4o"):
+        with pytest.raises(ClientError) as info:
+            client.converse(modelId=model_id, messages=[user("hi")])
+        error = info.value.response
+        assert error["Error"]["Code"] == "ValidationException"
+        assert error["Error"]["Message"] == "The provided model identifier is invalid."
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    raw = httpx.post(f"{url}/model/gpt-4o/converse", json={"messages": [{"role": "user", "content": [{"text": "hi"}]}]})
+    assert raw.status_code == 400 and raw.headers["x-amzn-errortype"] == "ValidationException"
+    assert raw.json() == {"message": "The provided model identifier is invalid."}
+    for model_id in ("anthropic.claude-3-haiku-20240307-v1:0", "eu.amazon.nova-lite-v1:0", PROFILE_ARN,
+                     "arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-1-8b-instruct-v1:0"):
+        select(url, "hello")  # one turn per selection
+        assert client.converse(modelId=model_id, messages=[user("hi")])["stopReason"] == "end_turn"
+
+
+def test_max_tokens_above_the_model_limit_is_refused(scripted: tuple[str, Any]) -> None:
+    url, client = scripted
+    calls_before = len(httpx.get(f"{url}/_fake/bedrock/calls").json()["calls"])
+    with pytest.raises(ClientError) as info:
+        client.converse(modelId="anthropic.claude-3-haiku-20240307-v1:0", messages=[user("hi")],
+                        inferenceConfig={"maxTokens": 4097})
+    assert info.value.response["Error"]["Code"] == "ValidationException"
+    assert info.value.response["Error"]["Message"] == (
+        "The maximum tokens you requested exceeds the model limit of 4096. "
+        "Try again with a maximum tokens value that is lower than 4096.")
+    with pytest.raises(ClientError):
+        client.converse(modelId=MODEL, messages=[user("hi")], inferenceConfig={"maxTokens": 64_001})
+    calls = httpx.get(f"{url}/_fake/bedrock/calls").json()["calls"][calls_before:]
+    assert [c["error"]["code"] for c in calls] == ["ValidationException"] * 2  # refused before the backend ran
+    select(url, "hello")
+    assert client.converse(modelId="anthropic.claude-3-haiku-20240307-v1:0", messages=[user("hi")],
+                           inferenceConfig={"maxTokens": 4096})["stopReason"] == "end_turn"
+
+
+def test_the_catalog_matches_the_agents_price_table() -> None:
+    """One list of models: what the agent can price is what the fake accepts, with the same limits."""
+    from emulation.fakes.bedrock.models import MAX_OUTPUT_TOKENS, base_model_id
+    from services.agent.pricing import MODELS, max_output_tokens
+
+    assert set(MODELS) == set(MAX_OUTPUT_TOKENS)
+    for model_id, limit in MAX_OUTPUT_TOKENS.items():
+        assert max_output_tokens(model_id) == limit
+        assert max_output_tokens("us." + model_id) == limit and base_model_id("global." + model_id) == model_id
+
+
 def test_max_tokens_and_stop_sequences_cut_text_answers(scripted: tuple[str, Any]) -> None:
     url, client = scripted
     select(url, "hello")

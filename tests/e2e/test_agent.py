@@ -178,3 +178,31 @@ def test_concurrent_requests_at_the_cap_do_not_overspend(api, bedrock, cost_item
     assert len(calls_since(bedrock, seq)) == len(ok)  # denied requests never reached the model
     spent = cost_item["spent"]()
     assert start < spent <= cap
+
+
+def test_a_killed_turns_reservation_holds_the_budget_only_until_it_lapses(api, bedrock, control, cost_item, stack,
+                                                                          aws):
+    """A turn killed at its timeout never settles: its reservation stops counting when the turn
+    must have ended, and Retry-After says when that is instead of pointing at midnight."""
+    at = now(control)
+    if datetime.combine(at.date() + timedelta(days=1), datetime.min.time(), tzinfo=at.tzinfo) - at < timedelta(hours=1):
+        pytest.skip("too close to midnight UTC: the budget would reset during the test")
+    cap = cost_item["cap_nanos"]
+    cost_item["put"](cap)  # the day's item, then the killed turn's reservation in it
+    lapses = at + timedelta(seconds=302)  # the agent's 300 s timeout + the 2 s grace
+    aws("dynamodb").update_item(
+        TableName=stack.naming.table("cost"), Key={"id": {"S": "bedrock"}, "date": {"S": at.strftime("%Y-%m-%d")}},
+        UpdateExpression="SET pending = :p",
+        ExpressionAttributeValues={":p": {"M": {"killed-turn": {"M": {
+            "n": {"N": str(cap // 2)}, "exp": {"N": str(lapses.timestamp())}}}}}})
+    seq = last_seq(bedrock)
+    denied = chat(api, "hello")
+    assert denied.status_code == 429 and denied.json()["cost_info"]["pending_reservations"] == 1
+    retry_after = int(denied.headers["retry-after"])
+    assert 240 <= retry_after <= 302, retry_after  # when the reservation lapses, not hours later at midnight
+    assert calls_since(bedrock, seq) == []
+    control.post("/_rez/clock/advance", json={"by": f"{retry_after + 1}s"}).raise_for_status()
+    answered = chat(api, "hello")
+    assert answered.status_code == 200, answered.text
+    assert len(calls_since(bedrock, seq)) == 1
+    assert cap // 2 < cost_item["spent"]() < cap  # the lapsed half given back, the new call charged

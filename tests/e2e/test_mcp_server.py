@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mcp import ClientSession
@@ -52,7 +53,7 @@ def test_tools_are_listed_with_precise_schemas(stack):
     search = by_name["golf_search_tee_times"].inputSchema
     assert set(search["required"]) == {"course_name", "start_time", "end_time", "num_players"}
     assert search["properties"]["num_players"] == {**search["properties"]["num_players"], "minimum": 1, "maximum": 4}
-    assert "Birdsfoot Golf Course" in search["properties"]["course_name"]["enum"]
+    assert "Birdsfoot Golf Course" in search["properties"]["course_name"]["examples"]
     assert search["properties"]["start_time"]["pattern"].startswith("^\\d{4}")
     weather = by_name["get_weather"].inputSchema["properties"]
     assert weather["grid"]["pattern"] and weather["days"]["maximum"] == 7 and "url" not in weather
@@ -144,7 +145,7 @@ def test_schema_violations_are_rejected_before_anything_runs(stack):
     violations = [
         {"course_name": "Birdsfoot Golf Course", "start_time": "2026-12-01T09:00:00", "end_time": "2026-12-01T10:00:00",
          "num_players": 5},
-        {"course_name": "Birdsfoot", "start_time": "2026-12-01T09:00:00", "end_time": "2026-12-01T10:00:00",
+        {"course_name": "", "start_time": "2026-12-01T09:00:00", "end_time": "2026-12-01T10:00:00",
          "num_players": 2},
         {"course_name": "Birdsfoot Golf Course", "start_time": "tomorrow 9am", "end_time": "2026-12-01T10:00:00",
          "num_players": 2},
@@ -198,6 +199,23 @@ def test_raw_protocol_details(stack):
     foreign = httpx.post(url, headers={**headers, "Origin": "https://evil.example"},
                          json={"jsonrpc": "2.0", "id": 10, "method": "ping"})
     assert foreign.status_code == 403
+    garbled = httpx.post(url, headers=headers, content=b'{"jsonrpc": "2.0", "id": 11, "method": "pi')
+    assert garbled.status_code == 400
+    assert garbled.json()["id"] is None and garbled.json()["error"]["code"] == -32700
+    # no server-initiated stream on a stateless server: stock clients (MCP Inspector) then just POST
+    stream = httpx.get(url, headers={"Accept": "text/event-stream", "x-api-key": stack.mcp_api_key})
+    assert stream.status_code == 405 and stream.headers["allow"] == "POST"
+
+
+def test_course_names_as_a_person_types_them(stack):
+    async def calls(s: ClientSession):
+        return [await s.call_tool("get_weather", {"course_name": name, "days": 1})
+                for name in ("Birdsfoot", "birdsfoot golf", "TOTTERIDGE ", "Augusta National")]
+    *found, unknown = mcp(stack, calls)
+    for result in found:
+        assert not result.isError and "Weather Forecast" in text(result), text(result)
+    assert unknown.isError and "course not found: 'Augusta National'" in text(unknown)
+    assert "Birdsfoot Golf Course, Totteridge" in text(unknown)
 
 
 def test_stdio_bridge_for_desktop_clients(stack):
@@ -222,3 +240,25 @@ def test_stdio_bridge_for_desktop_clients(stack):
             return names, weather
     names, weather = asyncio.run(run())
     assert names == TOOLS and not weather.isError and "Weather Forecast" in text(weather)
+
+
+def test_stdio_bridge_with_a_wrong_api_key_answers_with_an_error_not_a_hang(stack):
+    import os
+    import sys
+    from pathlib import Path
+
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    root = Path(__file__).resolve().parents[2]
+    params = StdioServerParameters(command=sys.executable, args=["-m", "emulation.mcp_stdio"], cwd=str(root),
+                                   env={**os.environ, "PYTHONPATH": str(root),
+                                        "MCP_SERVER_URL": f"{stack.urls.api}/mcp", "MCP_API_KEY": "not-the-key"})
+
+    async def run():
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            with anyio.fail_after(30), pytest.raises(McpError) as refused:
+                await session.initialize()
+            return refused.value.error
+    error = asyncio.run(run())
+    assert error.code == -32004 and "Invalid API key" in error.message and "MCP_API_KEY" in error.message
+    assert "not-the-key" not in error.message  # the key itself is never echoed

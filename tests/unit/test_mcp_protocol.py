@@ -164,3 +164,42 @@ def test_the_api_key_comes_from_secrets_manager_and_an_empty_secret_turns_auth_o
         assert "authentication disabled" in caplog.text
         with pytest.raises(ConfigurationError):
             deps("rez-agent/mcp/missing").api_key()
+
+
+def raw_call(deps, body: str, method: str = "POST", **headers: str) -> dict[str, Any]:
+    ev = event({}, **headers) | {"body": body}
+    ev["requestContext"]["http"]["method"] = method
+    return asyncio.run(handle(ev, deps, build_server(deps)))
+
+
+def test_a_body_that_is_not_json_is_a_parse_error(deps):
+    for body in ("{not json", "", '{"jsonrpc": "2.0", "method": "ping", "id": 1'):
+        answer = raw_call(deps, body)
+        assert answer["statusCode"] == 400
+        error = json.loads(answer["body"])
+        assert error["id"] is None and error["error"]["code"] == -32700
+        assert error["error"]["message"].startswith("Parse error")
+    for body in ("[]", '[{"jsonrpc": "2.0", "method": "ping", "id": 1}]', '"ping"', '{"method": "ping", "id": 2}'):
+        answer = raw_call(deps, body)
+        assert answer["statusCode"] == 400 and json.loads(answer["body"])["error"]["code"] == -32600, body
+
+
+def test_get_and_delete_are_405_allow_post_for_a_stateless_server(deps):
+    deps.api_key.return_value = "s3cret"
+    for method in ("GET", "DELETE"):
+        answer = raw_call(deps, "", method=method, accept="text/event-stream")
+        assert answer["statusCode"] == 405 and answer["headers"]["allow"] == "POST"
+        assert "POST" in json.loads(answer["body"])["error"]
+    assert raw_call(deps, "{not json")["statusCode"] == 401  # the key is checked before the body
+
+
+def test_course_names_are_resolved_as_people_type_them(deps):
+    deps.web.messages.create.side_effect = RuntimeError("stop here")  # the name resolved: the tool went on
+    for typed in ("Birdsfoot", "birdsfoot golf", "  BIRDSFOOT golf course "):
+        text = tool_call(deps, "golf_get_reservations", {"course_name": typed})["result"]["content"][0]["text"]
+        assert text == "golf_get_reservations failed: internal error (RuntimeError)", typed
+    unknown = tool_call(deps, "golf_get_reservations", {"course_name": "Augusta"})["result"]
+    assert unknown["isError"] and unknown["content"][0]["text"] == (
+        "golf_get_reservations failed: course not found: 'Augusta'; the courses are: Birdsfoot Golf Course, Totteridge")
+    schema = tool_specs(["Birdsfoot Golf Course", "Totteridge"])[0].input_schema["properties"]["course_name"]
+    assert "enum" not in schema and schema["examples"] == ["Birdsfoot Golf Course", "Totteridge"]

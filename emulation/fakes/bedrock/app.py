@@ -24,6 +24,11 @@ Control routes (for tests and demos, never called by production code):
   — show or switch the backend at run time (``make_backend`` names and options; 400 for an
   unknown one). Calls and faults are kept; the new backend starts fresh.
 
+Like Bedrock, an unknown model id is ``ValidationException`` "The provided model identifier is
+invalid." and a ``maxTokens`` above the model's output limit ``ValidationException`` "The maximum
+tokens you requested exceeds the model limit of N. ..." (HTTP 400, ``x-amzn-ErrorType``), before
+the backend runs. Known ids and limits: ``models.py``.
+
 LIMITATIONS:
 * No SigV4 verification, no region/account partitioning, one backend at a time per app.
 * ``maxTokens`` and ``stopSequences`` are applied to text answers after the backend produced
@@ -53,6 +58,7 @@ from . import eventstream
 from .backends import make_backend
 from .backends.base import Backend, ScenarioBackend
 from .backends.scenarios import scenario_from_calls
+from .models import MAX_OUTPUT_TOKENS, max_tokens_message, output_limit
 from .wire import (
     ERROR_STATUS,
     BedrockError,
@@ -93,10 +99,6 @@ def _error(err: BedrockError) -> JSONResponse:
     return JSONResponse(err.body(), status_code=err.status, headers=headers)
 
 
-def _model_matches(model_id: str, known: set[str]) -> bool:
-    return model_id in known or model_id.rsplit("/", 1)[-1] in known
-
-
 def apply_limits(turn: ModelTurn, request: ConverseRequest) -> ModelTurn:
     """Apply stopSequences and maxTokens to a text-only answer, as a model would."""
     cfg = request.inferenceConfig
@@ -121,9 +123,13 @@ def create_bedrock_app(
     max_recorded_calls: int = 1000,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Starlette:
-    """Build the fake. ``known_models`` (ids or ARN tails) turns on unknown-model validation."""
+    """Build the fake. Model ids are checked against the catalog (``models.py``), or against
+    ``known_models`` (ids or ARN tails; their output limits from the catalog) when given."""
     state = _State(max_recorded_calls)
-    known = set(known_models) if known_models is not None else None
+    if known_models is None:
+        known: dict[str, int | None] = dict(MAX_OUTPUT_TOKENS)
+    else:
+        known = {m: output_limit(m, dict(MAX_OUTPUT_TOKENS))[1] for m in known_models}
 
     async def _take_fault() -> None:
         if not state.faults:
@@ -155,9 +161,13 @@ def create_bedrock_app(
                     "Bedrock fake; use Converse or ConverseStream."
                 )
             await _take_fault()
-            if known is not None and not _model_matches(model_id, known):
+            found, limit = output_limit(model_id, known)
+            if not found:
                 raise ValidationException("The provided model identifier is invalid.")
             converse_request = parse_request(body)
+            asked = converse_request.inferenceConfig.maxTokens if converse_request.inferenceConfig else None
+            if limit is not None and asked is not None and asked > limit:
+                raise ValidationException(max_tokens_message(limit))
             backend = app.state.backend
             turn = await run_in_threadpool(backend.converse, model_id, converse_request)
             turn = apply_limits(turn, converse_request)
