@@ -180,7 +180,8 @@ def to_http_response(result: Any) -> Response:
     headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
     for name, values in (result.get("multiValueHeaders") or {}).items():
         headers[name] = ",".join(str(v) for v in values)
-    headers.setdefault("content-type", "application/json")
+    if not any(name.lower() == "content-type" for name in headers):  # header names are case-insensitive
+        headers["content-type"] = "application/json"
     response = Response(raw, status_code=int(result["statusCode"]), headers=headers)
     for cookie in result.get("cookies") or []:
         response.raw_headers.append((b"set-cookie", cookie.encode("latin-1")))
