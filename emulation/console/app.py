@@ -1,6 +1,9 @@
 """The console's routes, mounted by the control API at ``/_rez/console``: the page, its static
 files, and the JSON it polls (``api/...``). Handlers are plain functions: Starlette runs them in
-its thread pool, so the blocking AWS and HTTP calls never hold the event loop."""
+its thread pool, so the blocking AWS and HTTP calls never hold the event loop.
+
+What the console polls is read from the AWS endpoint and the platform (``records.py``); what a person
+does in it (inspect or redrive a DLQ, pause or resume a schedule) goes through the HTTP API."""
 
 from __future__ import annotations
 
@@ -14,9 +17,11 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from emulation.console import records
 from emulation.console.queues import queues_view
 from emulation.console.schedules import schedules_view
 from emulation.console.webapi import ApiError, WebApi
+from infra import manifest
 
 if TYPE_CHECKING:
     from emulation.stack import Stack
@@ -51,28 +56,41 @@ def create_console_app(stack: Stack) -> Starlette:
                 "function_faults": {k: vars(v) for k, v in (stack.runner.faults if stack.runner else {}).items()},
                 "ntfy_topic": stack.config.ntfy_topic}
 
-    def messages(request: Request) -> Any:
-        params = {k: v for k, v in request.query_params.items() if v and k in
-                  ("status", "message_type", "stage", "limit", "cursor")}
-        return api.call("GET", "/api/messages", params={"limit": "50", **params})
+    def ddb() -> Any:
+        assert stack.session
+        return stack.session.client("dynamodb")
 
-    def message(request: Request) -> dict[str, Any]:
+    def messages(request: Request) -> Any:
+        query = request.query_params
+        limit = int(query["limit"]) if query.get("limit", "").isdigit() else 50
+        found = records.messages(ddb(), stack.naming.table("messages"), status=query.get("status") or None,
+                                 message_type=query.get("message_type") or None, limit=min(limit, 500))
+        return {"messages": found, "count": len(found)}
+
+    def message(request: Request) -> Any:
         message_id = request.path_params["message_id"]
-        record = api.call("GET", f"/api/messages/{message_id}")
-        results = api.call("GET", f"/api/messages/{message_id}/results").get("results", []) \
-            if record.get("message_type") == "web_action" else []
-        found = stack.traces.resolve(message_id)
-        trace = stack.traces.as_json(found) if found else None
-        history = [h for h in (trace or {}).get("hops", [])
+        record = records.message(ddb(), stack.naming.table("messages"), message_id)
+        if record is None:
+            raise ApiError(404, {"error": f"no message {message_id!r}"})
+        # Every trace that changed it (a redrive starts a trace of its own); reads of it are left out.
+        traces = [t for t in reversed(stack.traces.recent(500))
+                  if message_id in t["message_ids"] and ": GET " not in t["entry"]]
+        found = [stack.traces.resolve(t["trace_id"]) for t in traces]
+        hops = sorted((h for t in found if t for h in stack.traces.as_json(t)["hops"]),
+                      key=lambda h: (h["ts"], h["seq"]))
+        history = [h for h in hops
                    if h["target"] in HISTORY_TARGETS or h["kind"] == "invoke" or h["source"] == "SQS Queue"]
-        return {"message": record, "results": results, "history": history,
-                "trace_id": trace["trace_id"] if trace else None}
+        return {"message": record, "results": records.results(ddb(), stack.naming.table("results"), message_id),
+                "history": history, "traces": [{"trace_id": t["trace_id"], "entry": t["entry"]} for t in traces]}
 
     def queues(_: Request) -> dict[str, Any]:
         assert stack.session and stack.provisioned
-        dlqs = api.call("GET", "/api/dlq")["queues"]
-        return {"queues": queues_view(stack.session.client("sqs"), dict(stack.provisioned.queue_urls)),
-                "dlqs": dlqs}
+        rows = queues_view(stack.session.client("sqs"), dict(stack.provisioned.queue_urls))
+        depth = {row["name"]: row["visible"] + row["in_flight"] for row in rows}
+        dlqs = [{"queue": key, "source": stack.naming.queue(key), "dlq": stack.naming.dlq(key),
+                 "messages": depth.get(stack.naming.dlq(key), 0)}
+                for key, queue in manifest.QUEUES.items() if queue.has_dlq]
+        return {"queues": rows, "dlqs": dlqs}
 
     def dlq(request: Request) -> Any:
         return api.call("GET", f"/api/dlq/{request.path_params['queue']}")
@@ -82,8 +100,9 @@ def create_console_app(stack: Stack) -> Starlette:
 
     def schedules(_: Request) -> dict[str, Any]:
         assert stack.session
+        stored = records.schedules(ddb(), stack.naming.table("schedules"))
         return {"now": stack.clock.now().isoformat(),
-                "schedules": schedules_view(api, stack.session.client("scheduler"), stack.clock.now())}
+                "schedules": schedules_view(stored, stack.session.client("scheduler"), stack.clock.now())}
 
     def schedule_action(request: Request) -> Any:
         action = request.path_params["action"]

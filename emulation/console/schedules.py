@@ -7,10 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from emulation.console.webapi import WebApi
 from services.core.schedule_expression import InvalidScheduleExpression, InvalidTimezone, parse_expression
-
-APP_STATUSES = ("active", "paused", "pending", "error", "completed")
 
 
 def next_fires(expression: str, timezone: str, now: datetime, *, start: datetime | None = None,
@@ -30,11 +27,9 @@ def next_fires(expression: str, timezone: str, now: datetime, *, start: datetime
     return out
 
 
-def schedules_view(api: WebApi, scheduler: Any, now: datetime) -> list[dict[str, Any]]:
-    records: dict[str, dict[str, Any]] = {}
-    for status in APP_STATUSES:
-        for record in api.call("GET", "/api/schedules", params={"status": status, "limit": "100"})["schedules"]:
-            records[record["eventbridge_name"]] = record
+def schedules_view(stored: list[dict[str, Any]], scheduler: Any, now: datetime) -> list[dict[str, Any]]:
+    """``stored``: the application's schedule records (its schedules table)."""
+    records = {record["eventbridge_name"]: record for record in stored if record.get("eventbridge_name")}
     rows: list[dict[str, Any]] = []
     for page in scheduler.get_paginator("list_schedules").paginate():
         for summary in page.get("Schedules", []):

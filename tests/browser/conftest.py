@@ -19,6 +19,7 @@ from tests.e2e.conftest import _healthy_fakes, api, control, ntfy, stack  # noqa
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts" / "browser"
+_OUTCOME = pytest.StashKey[pytest.TestReport]()
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -27,6 +28,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in item.nodeid:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.stash[_OUTCOME] = report
+    return report
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -45,6 +54,9 @@ def chromium() -> Iterator[object]:
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - dev dependency
         pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)  # a shared 2-core machine: the stack may answer slowly
     with sync_playwright() as playwright:
         # Playwright gives each launch a fresh, temporary user-data-dir.
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
@@ -55,13 +67,19 @@ def chromium() -> Iterator[object]:
 
 
 @pytest.fixture()
-def page(chromium) -> Iterator[object]:
+def page(chromium, request: pytest.FixtureRequest) -> Iterator[object]:
     context = chromium.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
+    outcome = request.node.stash.get(_OUTCOME, None)
+    if outcome is not None and outcome.failed:  # what the browser showed when the test failed
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{_safe(request.node.name)}--FAILED.png"), full_page=True)
+    else:
+        (ARTIFACTS / f"{_safe(request.node.name)}--FAILED.png").unlink(missing_ok=True)
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
 
@@ -69,7 +87,7 @@ def page(chromium) -> Iterator[object]:
 @pytest.fixture()
 def shot(page, request: pytest.FixtureRequest) -> Callable[[str], Path]:
     """``shot("step")`` saves a full-page screenshot named after the test and the step."""
-    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    test = _safe(request.node.name)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     def save(step: str) -> Path:
@@ -78,3 +96,7 @@ def shot(page, request: pytest.FixtureRequest) -> Callable[[str], Path]:
         print(f"screenshot: {path}")
         return path
     return save
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)

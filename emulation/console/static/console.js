@@ -79,7 +79,7 @@ const Console = (() => {
     document.getElementById("clock-unfreeze").onclick = act(() => post("/_rez/clock/unfreeze"));
     document.getElementById("clock-advance").onclick = act(async () => {
       const answer = await post("/_rez/clock/advance", {by: document.getElementById("clock-by").value});
-      status("advanced: " + answer.fired + " timer(s) fired");
+      document.getElementById("clock-result").textContent = "+" + document.getElementById("clock-by").value + ": " + answer.fired + " timer(s) fired";
     });
   }
 

@@ -3,7 +3,7 @@
 (() => {
   const {views, h, get, api, badge, when, table, go} = Console;
   const STATUSES = ["", "created", "queued", "processing", "completed", "failed"];
-  const TYPES = ["", "notify", "web_action", "schedule_creation", "scheduled", "agent_response"];
+  const TYPES = ["", "notify", "web_action", "schedule_creation", "scheduled", "agent_response", "hello_world"];
   const select = (id, options, value) => h("select", {id}, options.map((o) => h("option", {value: o, selected: o === value}, o || "any")));
 
   views.messages = {mount(el, args) {
@@ -30,7 +30,7 @@
       const m = data.message;
       head.replaceChildren(h("div", {class: "toolbar"}, badge(m.status), h("span", {}, m.message_type), h("span", {}, "retries: " + (m.retry_count || 0)),
         m.error_message ? h("span", {class: "error"}, m.error_message) : null,
-        data.trace_id ? h("a", {href: "#/traces/" + encodeURIComponent(data.trace_id)}, "trace →") : null));
+        data.traces.map((t) => h("a", {href: "#/traces/" + encodeURIComponent(t.trace_id), class: "trace-link", title: t.trace_id}, "trace: " + t.entry.split(": ").pop() + " →"))));
       detail.replaceChildren(h("div", {}, h("h3", {}, "Record"), h("pre", {}, JSON.stringify(m, null, 2))),
         h("div", {}, h("h3", {}, "Results"), data.results.length ? h("pre", {}, JSON.stringify(data.results, null, 2)) : h("p", {class: "muted"}, "none")));
       history.replaceChildren(table(["platform time", "from", "to", "what"], data.history.map((hop) => h("tr", {},
