@@ -4,7 +4,9 @@ the console to completion."""
 
 from __future__ import annotations
 
-import httpx
+import re
+import uuid
+
 import pytest
 from playwright.sync_api import expect
 
@@ -63,8 +65,12 @@ def test_each_view_loads_with_live_data(page, console, shot, activity, view):
 
 
 def test_a_failing_web_action_is_traced_live_and_redriven_from_the_console(page, console, shot, api, stack):
-    weather = stack.urls.fakes["weather"]
-    httpx.post(f"{weather}/_fake/faults", json={"status": 500}).raise_for_status()
+    # the weather service starts failing: a fault injected from the console
+    console("faults")
+    page.fill("#status-weather", "500")
+    page.locator("tr[data-fake='weather'] button", has_text="Add").click()
+    expect(page.locator("tr[data-fake='weather'] td.plans")).to_have_text('{"status":500}')
+    shot("0-weather-fault")
     message_id = api.post("/api/messages", json={
         "message_type": "web_action", "arguments": {"operation": "get_weather"},
         "payload": {"action": "weather", "courseID": 1, "days": 1}}).json()["id"]
@@ -104,7 +110,10 @@ def test_a_failing_web_action_is_traced_live_and_redriven_from_the_console(page,
     expect(page.locator("#dlq-peek")).to_contain_text(message_id)
     shot("4-dlq-inspected")
 
-    httpx.delete(f"{weather}/_fake/faults").raise_for_status()  # the weather service is back
+    console("faults")  # the weather service is back
+    page.locator("tr[data-fake='weather'] button", has_text="Heal").click()
+    expect(page.locator("tr[data-fake='weather'] td.plans")).to_have_text("none")
+    console("queues")
     dlq.locator("button.redrive").click()
     expect(page.locator("#redrive-result")).to_contain_text("Redrove")
     expect(dlq.locator("td.count")).to_have_text("0")
@@ -121,3 +130,37 @@ def test_a_failing_web_action_is_traced_live_and_redriven_from_the_console(page,
     expect(diagram).to_contain_text("NOAA Weather")
     expect(diagram).to_contain_text("UpdateItem (rez-agent-messages-dev)")
     shot("6-redrive-trace")
+
+
+def test_a_schedule_shows_its_next_runs_in_its_timezone_and_pauses_and_resumes(page, console, shot, api, control):
+    created = api.post("/api/schedules", json={
+        "action": "create", "name": f"console weather {uuid.uuid4().hex[:6]}", "schedule_expression": "cron(0 7 * * ? *)",
+        "timezone": "America/New_York", "target_type": "notification", "payload": {"message": "good morning"}})
+    assert created.status_code == 202, created.text
+    schedule = created.json()["schedule"]
+    wait_for(lambda: api.get(f"/api/schedules/{schedule['id']}").json()["status"] == "active", what="schedule active")
+
+    console("schedules")
+    row = page.locator(f"#view tr[data-name='{schedule['name']}']")
+    expect(row.locator(".badge")).to_have_text("active")
+    expect(row.locator("td.mono.small div").first).to_contain_text(re.compile(r" 07:00 E[SD]T$"))
+    assert row.locator("td.mono.small div").count() == 3
+    shot("1-active")
+    row.locator("button", has_text="Pause").click()
+    expect(row.locator(".badge")).to_have_text("paused", timeout=30_000)
+    expect(row.locator("td.mono.small div")).to_have_count(0)  # a paused schedule has no next run
+    shot("2-paused")
+    row.locator("button", has_text="Resume").click()
+    expect(row.locator(".badge")).to_have_text("active", timeout=30_000)
+    assert api.get(f"/api/schedules/{schedule['id']}").json()["status"] == "active"
+    api.post("/api/schedules", json={"action": "delete", "schedule_id": schedule["id"]})
+
+
+def test_the_clock_freezes_and_runs_again_from_the_console(page, console, control):
+    console("messages")
+    page.click("#clock-freeze")
+    expect(page.locator("#clock-mode")).to_have_text("frozen")
+    assert control.get("/_rez/clock").json()["frozen"] is True
+    page.click("#clock-unfreeze")
+    expect(page.locator("#clock-mode")).to_have_text("running")
+    assert control.get("/_rez/clock").json()["frozen"] is False

@@ -93,7 +93,8 @@
         })));
       fakes.querySelectorAll("tr[data-fake]").forEach((row) => {
         const list = data.fakes[row.dataset.fake] || [];
-        row.querySelector(".plans").textContent = list.length ? JSON.stringify(list) : "none";
+        const brief = (plan) => JSON.stringify(Object.fromEntries(Object.entries(plan).filter(([, v]) => v)));  // set fields only
+        row.querySelector(".plans").textContent = list.length ? list.map(brief).join(" then ") : "none";
       });
     }};
   }};
