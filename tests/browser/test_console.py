@@ -45,7 +45,7 @@ def activity(api, ntfy) -> str:
 
 
 @pytest.mark.parametrize("view", list(VIEWS))
-def test_each_view_loads_with_live_data(page, console, shot, activity, view):
+def test_each_view_loads_with_live_data(page, console, shot, api, activity, view):
     console(view)
     expect(page.locator(f"#nav a[data-view='{view}']")).to_have_class("active")
     expect(page.locator(VIEWS[view]).first).to_be_attached()
@@ -53,6 +53,10 @@ def test_each_view_loads_with_live_data(page, console, shot, activity, view):
     expect(page.locator("#clock-now")).to_contain_text("20")
     if view == "agent":
         expect(page.frame_locator("#agent-frame").locator("form#form input#text")).to_be_visible()
+    if view == "logs":  # a tail: what a function prints after the page loaded shows up in it
+        page.select_option("#log-function", "processor")
+        later = api.post("/api/messages", json={"payload": {"message": "logged live"}}).json()["id"]
+        expect(page.locator("#logpane")).to_contain_text(f"message {later} delivered")
     if view == "messages":  # the filters narrow the list
         row = page.locator(f"#view tr[data-id='{activity}']")
         expect(row).to_be_visible()
