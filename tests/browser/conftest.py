@@ -12,10 +12,11 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 # The e2e fixtures, shared rather than duplicated: the stack, signed-in API client, control, ntfy.
-from tests.e2e.conftest import _healthy_fakes, api, control, ntfy, stack  # noqa: F401
+from tests.e2e.conftest import api, control, ntfy, stack  # noqa: F401
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts" / "browser"
@@ -64,6 +65,15 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _healthy_fakes(chromium, request: pytest.FixtureRequest) -> Iterator[None]:
+    """As in tests/e2e, and after ``chromium``: without a browser the test skips before a stack starts."""
+    origins = request.getfixturevalue("stack").urls.fakes.values()
+    yield
+    for origin in origins:
+        httpx.delete(f"{origin}/_fake/faults", timeout=10)
 
 
 @pytest.fixture()
