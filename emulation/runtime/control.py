@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+
+from emulation.console import create_console_app
 
 if TYPE_CHECKING:
     from emulation.stack import Stack
@@ -148,6 +150,7 @@ def create_control_app(stack: Stack) -> Starlette:
         Route("/_rez/logs", logs),
         Route("/_rez/logs/{function}", logs),
         Route("/_rez/access-log", access),
+        Mount("/_rez/console", app=create_console_app(stack)),  # the web console: emulation/console/
     ])
 
 
