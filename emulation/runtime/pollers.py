@@ -165,8 +165,6 @@ class SqsPoller:
         return messages
 
     def _poll(self, messages: list[dict[str, Any]]) -> int:
-        if not messages:
-            return 0
         received_at = self._clock.now()
         records = [sqs_record(m, self.spec.queue_arn, self.spec.region) for m in messages]
         trace_ids = self._trace(records)

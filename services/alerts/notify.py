@@ -1,8 +1,8 @@
 """Turn a CloudWatch alarm notification into an operator notification.
 
-Every notification first marks the messages of all dead letters ``failed`` (see
-``dead_letters.py``). For a dead-letter queue alarm the operator gets the queue, how many messages
-wait there, and the first failed message's id and recorded error — what "manual investigation and reprocessing" starts
+Every notification first marks the messages of all dead letters ``failed`` (``dead_letters.py``).
+For a dead-letter queue alarm the operator gets the queue, how many messages wait there, and the
+first failed message's id and recorded error — what "manual investigation and reprocessing" starts
 from. For a function's Errors alarm, the function and the alarm's reason.
 """
 
