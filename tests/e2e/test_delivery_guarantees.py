@@ -76,7 +76,7 @@ def test_soak_every_message_ends_once(stack, api, control, ntfy, aws):
                      if t["TopicArn"].endswith(":rez-agent-notifications-dev"))
 
     def settle(what: str) -> None:
-        wait_for(lambda: _settled(stack, sqs), timeout=60, what=f"{what} (seed {SEED})")
+        wait_for(lambda: _settled(stack, sqs), timeout=120, what=f"{what} (seed {SEED})")
 
     # Start from an empty DLQ whose alarm is not ringing (earlier tests of this worker may leave one).
     settle("earlier work")
@@ -132,7 +132,7 @@ def test_soak_every_message_ends_once(stack, api, control, ntfy, aws):
         return stored if done and len(stored) == len(ids) else {}
 
     try:
-        stored = wait_for(accounted, timeout=60,
+        stored = wait_for(accounted, timeout=120,
                           what=f"every message completed, or failed and dead-lettered (seed {SEED})")
     finally:
         # Leave the worker's stack as found: an empty DLQ and alarms that will notify on the next failure.
