@@ -380,7 +380,7 @@ FUNCTIONS: dict[str, Function] = {f.key: f for f in (
         "alerts", "services.alerts.handler.lambda_handler", 256, 60,
         "Alarm notifications -> operator notification (ntfy, high priority)",
         env={**_COMMON_ENV, **_NTFY_ENV, "REDRIVE_QUEUES": RedriveMap()},
-        access=(Access("dynamodb", "messages", ("GetItem",)),
+        access=(Access("dynamodb", "messages", ("GetItem", "UpdateItem")),  # marks dead letters failed
                 *(Access("sqs", f"{q}-dlq", ("GetQueueUrl", "GetQueueAttributes", "ReceiveMessage",
                                               "ChangeMessageVisibility"))
                   for q in ("web-actions", "notifications", "agent-responses", "schedule-creation"))),

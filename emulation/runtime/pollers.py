@@ -6,6 +6,12 @@ queue (an invalid response fails the whole batch); a function error leaves every
 that stay are not touched: they come back when the queue's visibility timeout expires, and after
 ``maxReceiveCount`` receives the queue's redrive policy moves them to the DLQ.
 
+Receives of one queue are serialised (``receive_lock``): moto's ReceiveMessage is not atomic, so
+two pollers receiving at once can both get the same record and deliver it twice. Lambda's own
+pollers never hand one record to two invocations while its visibility timeout holds; the lock
+makes the default backend keep that promise. (The consumers also claim each message with a
+conditional write, which covers what AWS itself may redeliver.)
+
 The visibility timeout is measured on the platform clock: when the clock is advanced past a
 record's timeout, the poller makes it visible again (``ChangeMessageVisibility`` to 0), so a test
 of "three deliveries, then the DLQ" advances time instead of waiting five minutes per delivery.
@@ -27,6 +33,15 @@ from emulation.runtime.functions import FunctionRunner, Invocation
 from emulation.runtime.traces import TraceStore, function_participant, new_trace_id
 
 logger = logging.getLogger(__name__)
+
+_receive_locks: dict[str, threading.Lock] = {}
+_receive_locks_guard = threading.Lock()
+
+
+def receive_lock(queue_url: str) -> threading.Lock:
+    """The one lock every poller of ``queue_url`` takes around ReceiveMessage."""
+    with _receive_locks_guard:
+        return _receive_locks.setdefault(queue_url, threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,9 @@ class SqsPoller:
         self._enabled.set()
         self._threads: list[threading.Thread] = []
         self.invocations = 0
+        self._busy = 0  # received batches not yet deleted or kept
+        self._awaiting_release = 0
+        self._busy_lock = threading.Lock()
 
     def start(self) -> None:
         for index in range(self.spec.concurrency):
@@ -114,14 +132,39 @@ class SqsPoller:
                 logger.exception("poller for %s failed; retrying", self.spec.function)
                 self._stop.wait(1.0)
 
+    @property
+    def busy(self) -> bool:
+        """True while a received batch is being handled (tests wait for every poller to be idle)."""
+        return self._busy > 0
+
+    @property
+    def awaiting_release(self) -> int:
+        """Records kept after a failed invocation, hidden until the clock passes their visibility timeout."""
+        return self._awaiting_release
+
     def poll_once(self, wait_seconds: int = 0) -> int:
-        response = self._sqs.receive_message(
-            QueueUrl=self.spec.queue_url, MaxNumberOfMessages=min(self.spec.batch_size, 10),
-            WaitTimeSeconds=wait_seconds, AttributeNames=["All"], MessageAttributeNames=["All"],
-            MessageSystemAttributeNames=["All"])
-        messages = response.get("Messages", [])
+        messages = self._receive(wait_seconds)
         if not messages:
             return 0
+        try:
+            return self._poll(messages)
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+
+    def _receive(self, wait_seconds: int) -> list[dict[str, Any]]:
+        with receive_lock(self.spec.queue_url):
+            response = self._sqs.receive_message(
+                QueueUrl=self.spec.queue_url, MaxNumberOfMessages=min(self.spec.batch_size, 10),
+                WaitTimeSeconds=wait_seconds, AttributeNames=["All"], MessageAttributeNames=["All"],
+                MessageSystemAttributeNames=["All"])
+            messages = response.get("Messages", [])
+            if messages:
+                with self._busy_lock:
+                    self._busy += 1
+        return messages
+
+    def _poll(self, messages: list[dict[str, Any]]) -> int:
         received_at = self._clock.now()
         records = [sqs_record(m, self.spec.queue_arn, self.spec.region, self._clock) for m in messages]
         trace_ids = self._trace(records)
@@ -212,7 +255,12 @@ class SqsPoller:
                                                     VisibilityTimeout=0)
             except ClientError:
                 pass  # already received again, deleted or dead-lettered: nothing to release
+            finally:
+                with self._busy_lock:
+                    self._awaiting_release -= 1
 
+        with self._busy_lock:
+            self._awaiting_release += 1
         self._clock.call_at(due, release)
 
 

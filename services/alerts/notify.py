@@ -1,5 +1,6 @@
 """Turn a CloudWatch alarm notification into an operator notification.
 
+Every notification first marks the messages of all dead letters ``failed`` (``dead_letters.py``).
 For a dead-letter queue alarm the operator gets the queue, how many messages wait there, and the
 first failed message's id and recorded error — what "manual investigation and reprocessing" starts
 from. For a function's Errors alarm, the function and the alarm's reason.
@@ -12,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from services.alerts.dead_letters import mark_dead_letters
 from services.core.errors import NotFoundError
 from services.core.message_repository import MessageRepository
 from services.core.ntfy import Notification, NtfyNotifier
@@ -84,5 +86,9 @@ def handle_alarm_record(record: dict[str, Any], deps: AlertDeps) -> None:
     alarm = json.loads(record["Sns"]["Message"])
     if alarm.get("OldStateValue") == "INSUFFICIENT_DATA" and alarm.get("NewStateValue") == "OK":
         return  # a new alarm seeing its first data: nothing was wrong, nothing to tell
+    # Before the operator's summary, so it shows each dead letter's final reason.
+    marked = mark_dead_letters(deps.sqs, deps.messages, [names["dlq"] for names in deps.redrive_queues.values()])
+    if marked:
+        logger.info("%d dead-lettered message(s) marked failed", marked)
     deps.notifier.send(alert_for(alarm, deps))
     logger.info("operator notified: %s is %s", alarm.get("AlarmName"), alarm.get("NewStateValue"))

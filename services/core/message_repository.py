@@ -6,13 +6,14 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from services.core import clock
 from services.core.dynamo import error_code, from_item, to_item, to_value
-from services.core.errors import ConflictError, NotFoundError, ValidationError
+from services.core.errors import ConflictError, NotFoundError, RezError, ValidationError
 from services.core.messages import STAGES, Message, MessageType, Status, new_message_id
 
 _INDEX = {
@@ -21,6 +22,13 @@ _INDEX = {
     "message_type": "message_type-created_date-index",
 }
 _ID_ATTEMPTS = 5
+
+
+class MessageInFlight(RezError):
+    """Another attempt holds the message's claim: retry the record later, do not deliver it twice."""
+
+    http_status = 409
+    retryable = True
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ class MessageRepository:
 
         Only updates an existing message (no upsert of a sparse item). With ``unless``, leaves a
         message that is already in that status alone and returns False — how a redelivered message
-        that already completed is recognised.
+        that already completed is recognised. Any status but ``processing`` ends an attempt's claim.
         """
         names = {"#s": "status"}
         values: dict[str, Any] = {":s": to_value(status.value), ":u": to_value(clock.iso(clock.now()))}
@@ -71,6 +79,8 @@ class MessageRepository:
             values[":e"] = to_value(error_message)
         elif status in (Status.PROCESSING, Status.COMPLETED):
             removes.append("error_message")
+        if status is not Status.PROCESSING:
+            removes.append("claim_until")
         expression = "SET " + ", ".join(sets)
         if count_retry:
             expression += " ADD retry_count :one"
@@ -93,12 +103,61 @@ class MessageRepository:
                 raise NotFoundError(f"message not found: {message_id}") from exc
             return False
 
-    def begin_processing(self, message: Message) -> bool:
+    def begin_processing(self, message: Message, *, lease_seconds: float | None = None) -> bool:
         """Move a delivered message to ``processing``; False when it already completed (a redelivery).
+
+        With ``lease_seconds`` the move is a claim — one conditional write that succeeds only if
+        no other attempt holds an unexpired claim — so two deliveries of one message (SQS standard
+        queues deliver at least once; a receive can hand one record to two pollers) never both
+        send. The claim lasts the attempt's remaining run time: after that the attempt is over for
+        sure (Lambda stops it at its timeout, which is below the queue's visibility timeout), so a
+        redelivery after a crash claims it again. While the claim is held, ``MessageInFlight``
+        (retryable) leaves the record on the queue; it comes back after the visibility timeout and
+        then finds the message completed — or claims it, when the holder failed.
 
         A message that was published without being stored first is stored now, so every message a
         consumer handles ends up in the table with its outcome.
         """
+        if lease_seconds is None:
+            return self._begin_unclaimed(message)
+        now = clock.now()
+        until = clock.iso(now + timedelta(seconds=max(lease_seconds, 1.0)))
+        try:
+            self._db.update_item(
+                TableName=self._table, Key={"id": {"S": message.id}},
+                UpdateExpression="SET #s = :p, updated_date = :u, claim_until = :until REMOVE error_message",
+                ConditionExpression=("attribute_exists(id) AND #s <> :c AND "
+                                     "(#s <> :p OR attribute_not_exists(claim_until) OR claim_until < :now)"),
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":p": to_value(Status.PROCESSING.value), ":u": to_value(clock.iso(now)),
+                                           ":until": to_value(until), ":c": to_value(Status.COMPLETED.value),
+                                           ":now": to_value(clock.iso(now))})
+            return True
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        try:
+            stored = self.get(message.id)
+        except NotFoundError:
+            return self._store_claimed(message, until)
+        if stored.status is Status.COMPLETED:
+            return False
+        raise MessageInFlight(f"message {message.id} is being processed by another attempt")
+
+    def _store_claimed(self, message: Message, until: str) -> bool:
+        # Under its own id, never a fresh one: a second attempt storing it too must lose, not copy it.
+        item = message.model_copy(update={"status": Status.PROCESSING,
+                                          "updated_date": clock.iso(clock.now())}).to_json_dict()
+        try:
+            self._db.put_item(TableName=self._table, Item=to_item({**item, "claim_until": until}),
+                              ConditionExpression="attribute_not_exists(id)")
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            raise MessageInFlight(f"message {message.id} is being stored by another attempt") from exc
+        return True
+
+    def _begin_unclaimed(self, message: Message) -> bool:
         if self.update_status(message.id, Status.PROCESSING, unless=Status.COMPLETED):
             return True
         try:

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from services.core.logging import get_logger
+from services.core.records import log_record_failure, remaining_seconds
 from services.processor.deps import default_deps
 from services.processor.notify import deliver
 
@@ -19,7 +20,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deps = default_deps()
 
     def record_handler(record: SQSRecord) -> None:
-        deliver(record.body, deps)
+        try:
+            deliver(record.body, deps, lease_seconds=remaining_seconds(context))
+        except Exception as exc:
+            log_record_failure(logger, record, exc)
+            raise
 
     return process_partial_response(event=event, record_handler=record_handler,
                                     processor=BatchProcessor(event_type=EventType.SQS,

@@ -1,8 +1,10 @@
 """Execute one web-action record (ORIGINAL_SYSTEM §1.3, intended behaviour).
 
 1. The body is the message JSON (raw SNS delivery); its ``message_type`` must be ``web_action``.
-2. The message moves to ``processing`` unless it already ``completed`` — a redelivered completed
-   message is skipped. A message that was never stored (published straight to the topic) is stored.
+2. The message is claimed: it moves to ``processing`` unless it already ``completed`` (a
+   redelivered completed message is skipped) or another attempt holds it (the record is left for
+   later, so one message never runs twice at once — a booking above all). A message that was never
+   stored (published straight to the topic) is stored.
 3. The payload is validated (``parse_web_action``); a bad one fails the message
    (``Invalid payload: …``) without a result row and is not retried.
 4. A result row starts ``processing``; the action runs (weather or golf).
@@ -37,10 +39,9 @@ import logging
 import time
 from collections.abc import Callable
 
-import pydantic
-
 from services.core.errors import ConfigurationError, NotFoundError, RezError, ValidationError
 from services.core.messages import Message, MessageType, Status
+from services.core.records import failure_reason, message_of_record
 from services.core.web_action_payload import WebAction, parse_web_action
 from services.webaction.deps import WebActionDeps
 from services.webaction.golf import golf_url, run_golf
@@ -63,23 +64,15 @@ def should_retry(exc: BaseException) -> bool:
     return True
 
 
-def error_text(exc: BaseException) -> str:
-    if isinstance(exc, RezError):
-        return exc.message
-    return f"internal error ({type(exc).__name__})"
-
-
-def execute_record(body: str, deps: WebActionDeps, *, receive_count: int = 1) -> None:
+def execute_record(body: str, deps: WebActionDeps, *, receive_count: int = 1,
+                   lease_seconds: float | None = None) -> None:
     """Process one record; raises only when the record should be retried."""
-    try:
-        message = Message.model_validate_json(body)
-    except pydantic.ValidationError as exc:
-        raise ValidationError(f"record body is not a message ({exc.error_count()} problems)") from None
+    message = message_of_record(body)
     if message.message_type != MessageType.WEB_ACTION:
         _fail_if_stored(message, deps,
                         f"invalid message type: expected web_action, got {message.message_type.value}")
         return
-    if not deps.messages.begin_processing(message):
+    if not deps.messages.begin_processing(message, lease_seconds=lease_seconds):
         logger.info("message %s already completed; redelivery ignored", message.id)
         return
     started = time.monotonic()
@@ -96,7 +89,7 @@ def execute_record(body: str, deps: WebActionDeps, *, receive_count: int = 1) ->
         outcome = run(action, deps)
     except Exception as exc:
         retry = should_retry(exc)
-        text = error_text(exc)
+        text = failure_reason(exc)
         deps.results.fail(result.id, error_message=text, execution_time_ms=_elapsed(started),
                           response_code=getattr(exc, "status_code", None))
         deps.messages.update_status(message.id, Status.FAILED, error_message=text, count_retry=True)
@@ -112,9 +105,9 @@ def execute_record(body: str, deps: WebActionDeps, *, receive_count: int = 1) ->
     except Exception as exc:
         if _repeatable(action):
             deps.messages.update_status(message.id, Status.FAILED, count_retry=True,
-                                        error_message=f"notification publish failed: {error_text(exc)}")
+                                        error_message=f"notification publish failed: {failure_reason(exc)}")
             raise
-        logger.error("message %s: booking done but notifications failed: %s", message.id, error_text(exc))
+        logger.error("message %s: booking done but notifications failed: %s", message.id, failure_reason(exc))
     deps.messages.update_status(message.id, Status.COMPLETED)
     logger.info("web action %s (%s/%s) completed in %d ms", message.id, action.action, action.operation,
                 _elapsed(started))

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from services.core.logging import get_logger
+from services.core.records import log_record_failure, remaining_seconds
 from services.webaction.deps import default_deps
 from services.webaction.execute import execute_record
 
@@ -19,7 +20,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deps = default_deps()
 
     def record_handler(record: SQSRecord) -> None:
-        execute_record(record.body, deps, receive_count=int(record.attributes.approximate_receive_count or 1))
+        try:
+            execute_record(record.body, deps, receive_count=int(record.attributes.approximate_receive_count or 1),
+                           lease_seconds=remaining_seconds(context))
+        except Exception as exc:
+            log_record_failure(logger, record, exc)
+            raise
 
     return process_partial_response(event=event, record_handler=record_handler,
                                     processor=BatchProcessor(event_type=EventType.SQS,
