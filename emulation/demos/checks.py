@@ -67,6 +67,8 @@ def matches(actual: Any, wanted: Any, captures: dict[str, Any]) -> str | None:
 
 def _check(op: str, actual: Any, operand: Any, captures: dict[str, Any]) -> str | None:
     if op in ("gte", "lte"):
+        if isinstance(actual, list):  # of a list: how many
+            actual = len(actual)
         if not isinstance(actual, int | float):
             return f"is {_short(actual)}, expected a number"
         ok = actual >= operand if op == "gte" else actual <= operand

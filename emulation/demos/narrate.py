@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -20,6 +21,7 @@ class Narrator:
         self.console = console
         self.verbose = verbose
         self.self_started = False
+        self._began = 0.0
         self._total = 0
 
     @classmethod
@@ -43,15 +45,14 @@ class Narrator:
                            soft_wrap=False)
 
     def step(self, number: int, step: Step) -> None:
+        self._began = time.perf_counter()
         bar = "█" * number + "░" * (self._total - number)
         self._print(f"[cyan]{bar}[/cyan] [bold]{number}/{self._total}[/bold] {step.say}", highlight=False)
 
     def done(self, number: int, step: Step, value: Any, exchanges: list[str]) -> None:
         shown = _summary(step, value)
-        if shown:
-            self._print(f"      [green]✓[/green] {shown}", markup=True, highlight=False)
-        else:
-            self._print("      [green]✓[/green]")
+        took = f"[dim]{time.perf_counter() - self._began:.1f}s[/dim]"
+        self._print(f"      [green]✓[/green] {took} {shown}", markup=True, highlight=False)
         if self.verbose:
             for line in exchanges:
                 self._print(f"        [dim]{line}[/dim]", highlight=False)
@@ -75,13 +76,25 @@ class Narrator:
 
 
 def _summary(step: Step, value: Any) -> str:
+    from emulation.demos.checks import lookup
+
     if step.chat is not None and isinstance(value, dict) and isinstance(value.get("message"), str):
         return "agent: " + _clip(value["message"], 300).replace("[", "\\[")
+    checks = step.expect.json_checks if step.expect else {}
+    if checks:
+        shown = "  ".join(_shown(path, lookup(value, path)) for path in checks)
+        return shown.replace("[", "\\[")
     if isinstance(value, dict) and value.get("fired") is not None:
         return f"clock now {value.get('now')}, {value['fired']} timer(s) fired"
     if isinstance(value, dict | list) and value:
         return _clip(json.dumps(value, default=str), 160).replace("[", "\\[")
     return ""
+
+
+def _shown(path: str, value: Any) -> str:
+    if not path and isinstance(value, list):
+        return f"{len(value)} found"
+    return f"{path.rsplit('.', 1)[-1]}: {_clip(str(value), 200)}"
 
 
 def _clip(text: str, n: int) -> str:
