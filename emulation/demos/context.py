@@ -34,7 +34,7 @@ def _monday_on_or_after(day: date) -> date:
 
 
 def start_for(start: Start, now: datetime) -> datetime:
-    """The demo's start: a Monday 00:00 UTC at least a day after ``now``."""
+    """The demo's start: the first Monday 00:00 UTC from tomorrow (UTC) on, so always later than ``now``."""
     earliest = (now + timedelta(days=1)).astimezone(UTC).date()
     if start.rule == "next_monday":
         day = _monday_on_or_after(earliest)
