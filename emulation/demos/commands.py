@@ -86,19 +86,25 @@ def run(name: str = typer.Argument(..., help="A demo from `rez demo list`."),
         fresh: bool = typer.Option(False, help="Start a stack for the demo even if one is running."),
         keep: bool = typer.Option(False, help="Keep a stack the demo started up afterwards, to look around."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Print every exchange."),
+        screenshot: Path = typer.Option(None, help="Also save the narration as an SVG image there."),
         directory: Path = typer.Option(DEMO_DIR, help="Where demo files are.")) -> None:
     """Run a demo on the running stack (or on one it starts), replaying and checking its recording."""
     from emulation.demos.runner import run_demo
 
     demo = _load(name, directory)
+    out = Console(soft_wrap=True, record=True, width=110) if screenshot else console
     try:
         with _platform(demo, fresh, keep) as platform:
-            narrator = Narrator(console, verbose)
+            narrator = Narrator(out, verbose)
             narrator.self_started = not keep and platform.control_url != _control_url()
             run_demo(demo, platform, narrator=narrator)
     except DemoError as exc:
-        console.print(f"\n[bold red]Demo {name} failed.[/bold red]\n{exc}", highlight=False)
+        out.print(f"\n[bold red]Demo {name} failed.[/bold red]\n{exc}", highlight=False)
         raise typer.Exit(1) from None
+    finally:
+        if screenshot:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            out.save_svg(str(screenshot), title=f"rez demo run {name}")
 
 
 def record(name: str = typer.Argument(..., help="The demo whose steps to run and record."),

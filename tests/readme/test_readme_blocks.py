@@ -35,7 +35,7 @@ EXPECTED = {
     '"payload":{"message":42}': ["payload.message", "401"],
     "sqs list-queues": ["rez-agent-notifications-dev"],
     "fetch_reservations": ["Weather", "Available Tee Times", "Booked Successfully", "response_code"],
-    '"morning weather"': ['"status": "active"'],
+    '"morning weather"': ['"status":"active"'],
     "rez clock advance 3d": ['"fired"'],
     '"method": "tools/list"': ["golf_search_tee_times", "create_schedule"],
     "tee times at Birdsfoot tomorrow": ['"session_id"'],
