@@ -48,8 +48,9 @@ def run_demo(demo: Demo, platform: Platform, *, record: bool = False, narrator: 
     platform.control.post("/_rez/clock/freeze", json={"at": start.isoformat()}).raise_for_status()
     started = time.perf_counter()
     variables = Variables.for_start(start)
+    switched = False
     try:
-        _use_model(demo, platform, start, record, scratch)
+        switched = _use_model(demo, platform, start, record, scratch)
         watch = ExchangeWatch(platform)
         comparison = Comparison(shift_dates(demo.recording.exchanges, _days(demo.recording.start, start),
                                             demo.recording.start.date())) if mode == "replay" else None
@@ -79,7 +80,8 @@ def run_demo(demo: Demo, platform: Platform, *, record: bool = False, narrator: 
         narrator.end(outcome, platform)
         return outcome
     finally:
-        platform.use_bedrock(backend)
+        if switched:  # by name: options the backend was given at run time are not restored
+            platform.use_bedrock(backend)
         platform.heal_fakes()
         if not was_frozen:
             platform.control.post("/_rez/clock/unfreeze")
@@ -89,19 +91,20 @@ def _days(recorded: datetime, now: datetime) -> int:
     return (now.astimezone(UTC).date() - recorded.astimezone(UTC).date()).days
 
 
-def _use_model(demo: Demo, platform: Platform, start: datetime, record: bool, scratch: Path) -> None:
+def _use_model(demo: Demo, platform: Platform, start: datetime, record: bool, scratch: Path) -> bool:
     """Recording keeps the stack's model (``intent``, or a real one); a replay answers from a script."""
     if demo.llm is None or (record and demo.llm == "recorded"):
-        return
+        return False
     if demo.llm != "recorded":
         platform.use_bedrock("scripted", default=demo.llm)
-        return
+        return True
     scenario = shift_dates(demo.recording.scenario, _days(demo.recording.start, start),
                            demo.recording.start.date())
     scratch.mkdir(parents=True, exist_ok=True)
     path = (scratch / f"{demo.name}.scenario.json").resolve()
     path.write_text(json.dumps(scenario, indent=1, ensure_ascii=False), encoding="utf-8")
     platform.use_bedrock("scripted", scenarios=str(path), default=scenario["name"])
+    return True
 
 
 def _recording(demo: Demo, start: datetime, backend: str, watch: ExchangeWatch, seen: list[list[str]]) -> Recording:
