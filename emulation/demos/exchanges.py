@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import time
 from typing import Any
 
 import httpx
@@ -27,6 +28,8 @@ import httpx
 from emulation.demos.context import DemoError
 from emulation.demos.platform import Platform
 from emulation.demos.redact import normalise, redact
+
+_API_ONLY = {"Client", "API Gateway", "WebAPI Lambda", "DynamoDB"}
 
 
 class ExchangeWatch:
@@ -36,23 +39,41 @@ class ExchangeWatch:
         self._platform = platform
         self._seen: set[int] = set()
         self._counts: dict[str, int] = {}
+        self._watched: set[str] = set()
         self._bedrock_seq = 0
         self.raw_calls: list[dict[str, Any]] = []
-        self.take()  # what happened before the demo is not part of it
+        self.settle(quiet=0.75)  # what happened before the demo is not part of it
+        self.raw_calls.clear()
 
     def take(self) -> list[str]:
         return self._model_turns() + sorted(self._http_hops())
 
+    def settle(self, quiet: float = 1.5, limit: float = 30.0) -> list[str]:
+        """What arrives until nothing has for ``quiet`` seconds: work still finishing (an alert, a retry)."""
+        lines, calm_since, deadline = [], time.monotonic(), time.monotonic() + limit
+        while time.monotonic() - calm_since < quiet and time.monotonic() < deadline:
+            time.sleep(0.25)
+            more = self.take()
+            if more:
+                lines += more
+                calm_since = time.monotonic()
+        return lines
+
     def _http_hops(self) -> list[str]:
+        # The control API lists only the latest traces, and every API request (each poll of a step
+        # that waits) starts one: a trace that goes on through queues and functions is watched
+        # until the end, even after it has left that list.
+        changed = {e["trace_id"] for e in self._platform.control.get("/_rez/traces").json()["traces"]
+                   if self._counts.get(e["trace_id"]) != e["hops"]}
         lines = []
-        for entry in self._platform.control.get("/_rez/traces").json()["traces"]:
-            if self._counts.get(entry["trace_id"]) == entry["hops"]:
-                continue
-            found = self._platform.control.get(f"/_rez/traces/{entry['trace_id']}")
+        for trace_id in sorted(changed | self._watched):
+            found = self._platform.control.get(f"/_rez/traces/{trace_id}")
             if found.status_code != 200:
                 continue
             hops = found.json()["hops"]
-            self._counts[entry["trace_id"]] = len(hops)
+            self._counts[trace_id] = len(hops)
+            if any({h["source"], h["target"]} - _API_ONLY for h in hops):
+                self._watched.add(trace_id)
             for hop in hops:
                 if hop["seq"] in self._seen:
                     continue

@@ -45,7 +45,10 @@ def run_demo(demo: Demo, platform: Platform, *, record: bool = False, narrator: 
     if demo.llm == "recorded" and mode == "unrecorded":
         raise DemoError(f"demo {demo.name!r} replays recorded model turns, and has none: `rez record {demo.name}`")
     platform.heal_fakes()
+    # Jump to the start, then fire what fell due on the way (each timer once, now), before the demo's
+    # first step: a jump of months would otherwise fire it all during the demo's first clock move.
     platform.control.post("/_rez/clock/freeze", json={"at": start.isoformat()}).raise_for_status()
+    platform.control.post("/_rez/clock/advance", json={"by": "0"}).raise_for_status()
     started = time.perf_counter()
     variables = Variables.for_start(start)
     switched = False
@@ -71,7 +74,10 @@ def run_demo(demo: Demo, platform: Platform, *, record: bool = False, narrator: 
             if failure is not None:
                 raise DemoError(f"step {number} ({step.say}): {failure}")
             narrator.done(number, step, value, lines)
+        trailing = watch.settle()  # work the last steps started (an alarm's OK alert, say)
+        seen[-1] += trailing
         if comparison is not None:
+            comparison.check(len(demo.steps), demo.steps[-1].say, trailing)
             comparison.finish()
         seconds = time.perf_counter() - started
         recording = _recording(demo, start, backend, watch, seen) if record else None
@@ -80,11 +86,24 @@ def run_demo(demo: Demo, platform: Platform, *, record: bool = False, narrator: 
         narrator.end(outcome, platform)
         return outcome
     finally:
+        runner_cleanup(demo, platform, variables)
         if switched:  # by name: options the backend was given at run time are not restored
             platform.use_bedrock(backend)
         platform.heal_fakes()
         if not was_frozen:
             platform.control.post("/_rez/clock/unfreeze")
+
+
+def runner_cleanup(demo: Demo, platform: Platform, variables: Variables) -> None:
+    """The demo's ``cleanup`` steps, whatever happened: what it created must not act in the next one."""
+    if not demo.cleanup:
+        return
+    cleaner = StepRunner(platform, variables)
+    for step in demo.cleanup:
+        try:
+            cleaner.run(step)
+        except DemoError:
+            continue  # e.g. nothing to clean: the step that would have made it never ran
 
 
 def _days(recorded: datetime, now: datetime) -> int:

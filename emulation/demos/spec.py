@@ -15,6 +15,7 @@
     "expect": {"json": {"status": "completed"}}}
  ],
  "look_at": ["rez trace ${message}"],
+ "cleanup": [{"say": "delete the schedule", "api": {...}}],   # run at the end, even after a failure
  "recording": {...}}                         # written by `rez record`
 ```
 
@@ -123,6 +124,7 @@ class Demo(_Strict):
     llm: str | None = None
     steps: list[Step] = Field(min_length=1)
     look_at: list[str] = Field(default_factory=list)
+    cleanup: list[Step] = Field(default_factory=list)
     recording: Recording | None = None
 
 

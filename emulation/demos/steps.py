@@ -35,7 +35,7 @@ class StepRunner:
                 if not step.until or time.monotonic() > deadline:
                     waited = f" (waited {step.timeout:.0f}s)" if step.until else ""
                     raise DemoError(f"{exc}{waited}") from None
-                time.sleep(0.1)
+                time.sleep(0.25)
 
     def _save(self, step: Step, value: Any, captures: dict[str, Any]) -> None:
         self.vars.update(captures)
