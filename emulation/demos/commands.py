@@ -103,8 +103,12 @@ def run(name: str = typer.Argument(..., help="A demo from `rez demo list`."),
         raise typer.Exit(1) from None
     finally:
         if screenshot:
+            import re
+
             screenshot.parent.mkdir(parents=True, exist_ok=True)
-            out.save_svg(str(screenshot), title=f"rez demo run {name}")
+            svg = out.export_svg(title=f"rez demo run {name}")
+            # rich's template loads a font from a CDN; the image stays offline with the local monospace
+            screenshot.write_text(re.sub(r"@font-face\s*{[^}]*}", "", svg), encoding="utf-8")
 
 
 def record(name: str = typer.Argument(..., help="The demo whose steps to run and record."),
