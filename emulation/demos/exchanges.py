@@ -42,7 +42,7 @@ class ExchangeWatch:
         self._watched: set[str] = set()
         self._bedrock_seq = 0
         self.raw_calls: list[dict[str, Any]] = []
-        self.settle(quiet=0.75)  # what happened before the demo is not part of it
+        self.settle()  # what happened before the demo is not part of it
         self.raw_calls.clear()
 
     def take(self) -> list[str]:
