@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: up test test-unit test-e2e bench lint clean venv
+.PHONY: up test test-unit test-e2e demo bench lint clean venv
 
 venv: $(STAMP)
 
@@ -25,6 +25,9 @@ test-unit: venv
 
 test-e2e: venv
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider tests/e2e
+
+demo: venv          ## the recorded demos: `make demo` lists them, `make demo NAME=golf-booking` runs one
+	$(BIN)/rez demo $(if $(NAME),run $(NAME),list)
 
 bench: venv         ## print start time, latency percentiles, throughput, memory, and the floor
 	$(BIN)/python -m benchmarks.bench

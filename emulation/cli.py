@@ -4,6 +4,7 @@
     rez send "hello"            POST a notify message to the HTTP API
     rez clock [show|freeze|unfreeze|advance 2h]
     rez logs <function> [--follow]
+    rez demo list | rez demo run NAME      recorded demos (``rez record NAME`` records one)
 """
 
 from __future__ import annotations
@@ -248,6 +249,12 @@ def _local_mcp_api_key() -> str:
 
     secret = client.get_secret_value(SecretId=Naming(stage=os.environ.get("STAGE", "dev")).secret("mcp-api-key"))
     return json.loads(secret["SecretString"])["api_key"]
+
+
+from emulation.demos.commands import demo_app, record  # noqa: E402 - registered after the core commands
+
+app.add_typer(demo_app, name="demo")
+app.command()(record)
 
 
 def main() -> None:
