@@ -61,10 +61,10 @@ class _Walk:
             total = 3
             if isinstance(value, Mapping):
                 for key, item in value.items():
-                    child = join(path, key)
                     if not isinstance(key, str) or key == "":
-                        self.add(child, "has an empty key (DynamoDB map keys must not be empty)")
+                        self.add(path, "has an empty key (DynamoDB map keys must not be empty)")
                         continue
+                    child = join(path, key)
                     total += 1 + self._text(key, child) + self.size(item, child, depth + 1)
             else:
                 for index, item in enumerate(value):

@@ -120,7 +120,7 @@ def test_numbers_dynamodb_can_hold_are_accepted(api) -> None:
 
 def test_an_empty_attribute_name_is_refused_and_listing_still_works(api) -> None:
     answer = refused(api, '{"payload": {"message": "x", "extra": {"": 1}}}')  # the example
-    assert answer["details"] == [{"field": "payload.extra.", "problem":
+    assert answer["details"] == [{"field": "payload.extra", "problem":
                                   "has an empty key (DynamoDB map keys must not be empty)"}]
     assert call(api, "GET", "/api/messages")[0] == 200
 

@@ -41,8 +41,8 @@ def test_numbers_dynamodb_holds(number) -> None:
 
 
 def test_empty_keys_at_any_depth_are_named() -> None:
-    assert fields({"payload": {"extra": {"": 1}}}) == ["payload.extra."]  # the example
-    assert fields({"payload": {"list": [{"ok": 1}, {"": 2}]}}) == ["payload.list.1."]
+    assert fields({"payload": {"extra": {"": 1}}}) == ["payload.extra"]  # the example
+    assert fields({"payload": {"list": [{"ok": 1}, {"": 2}]}}) == ["payload.list.1"]
 
 
 def test_depth_counts_like_dynamodb_a_top_level_map_is_level_one() -> None:
