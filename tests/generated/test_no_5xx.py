@@ -32,7 +32,10 @@ from tests.e2e.conftest import wait_for
 from tests.generated import strategies as g
 
 REQUESTS_PER_ROUTE = int(os.environ.get("REZ_GENERATED_REQUESTS", "1000"))
-SENDERS = int(os.environ.get("REZ_GENERATED_SENDERS", "8"))
+# As many as the web API function's concurrency (4 locally): more would only be throttled (429).
+SENDERS = int(os.environ.get("REZ_GENERATED_SENDERS", "4"))
+THROTTLE_RETRIES = 30
+GATEWAY_ERRORS = {401, 404, 413, 429}  # answered by the gateway itself, API Gateway's {"message": ...}
 PUBLIC = {"GET /api/openapi.json"}
 # Routes that read the tables on every valid request: fewer at once, so a loaded machine slows them
 # down instead of pushing them past the function timeout (a 503 that would say nothing about input).
@@ -102,7 +105,11 @@ def send(client: httpx.Client, token: str, request: g.Request) -> Outcome:
         headers["authorization"] = f"Bearer {token[:-8]}AAAAAAAA"
     url = request.path + (f"?{urlencode(request.query)}" if request.query else "")
     started = time.monotonic()
-    response = client.request(request.method, url, content=request.content, headers=headers)
+    for attempt in range(THROTTLE_RETRIES):
+        response = client.request(request.method, url, content=request.content, headers=headers)
+        if response.status_code != 429:
+            break
+        time.sleep(min(0.02 * (attempt + 1), 0.5))  # throttled: back off as an AWS SDK does, then resend
     return Outcome(response.status_code, response.headers.get("content-type", ""), response.text,
                    time.monotonic() - started)
 
@@ -138,8 +145,8 @@ def problem(route: str, request: g.Request, outcome: Outcome) -> str | None:
         return f"{outcome.status} that is not JSON: {outcome.text[:200]}"
     if outcome.status == 401:
         return None if isinstance(body, dict) and body.get("message") == "Unauthorized" else f"401 body {body}"
-    if isinstance(body, dict) and set(body) == {"message"} and outcome.status == 404:
-        return None  # the gateway's own "no such route" (e.g. a path id with an encoded slash)
+    if isinstance(body, dict) and set(body) == {"message"} and outcome.status in GATEWAY_ERRORS:
+        return None  # the gateway's own answer (no such route, e.g. a path id with an encoded slash; throttled)
     if not (isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"]
             and body.get("status") == str(outcome.status)):
         return f"{outcome.status} that names no problem: {outcome.text[:200]}"
