@@ -58,20 +58,21 @@ def routes(messages: list[str], schedules: list[str]) -> dict[str, st.SearchStra
                          g.query(query or g.ANY_QUERY), g.auth())
 
     message_id = g.path_ids(messages, "msg")
+    # Reads first: GET /api/metrics counts the tables, so it is cheapest before the writes fill them.
     return {
-        "POST /api/messages": req("POST", "/api/messages", body=g.message_body),
+        "GET /api/metrics": req("GET", "/api/metrics"),
         "GET /api/messages": req("GET", "/api/messages", query=g.MESSAGE_QUERY),
+        "GET /api/schedules": req("GET", "/api/schedules", query=g.SCHEDULE_QUERY),
         "GET /api/messages/{id}": req("GET", message_id.map(lambda i: f"/api/messages/{i}")),
         "GET /api/messages/{id}/results": req("GET", message_id.map(lambda i: f"/api/messages/{i}/results")),
-        "POST /api/schedules": req("POST", "/api/schedules", body=g.schedule_body(schedules)),
-        "GET /api/schedules": req("GET", "/api/schedules", query=g.SCHEDULE_QUERY),
         "GET /api/schedules/{id}": req("GET", g.path_ids(schedules, "sched").map(lambda i: f"/api/schedules/{i}")),
         "GET /api/dlq": req("GET", "/api/dlq"),
         "GET /api/dlq/{queue}": req("GET", _queues().map(lambda q: f"/api/dlq/{q}")),
+        "GET /api/openapi.json": req("GET", "/api/openapi.json"),
         "POST /api/dlq/{queue}/redrive": req("POST", _queues().map(lambda q: f"/api/dlq/{q}/redrive"),
                                              body=g.values),
-        "GET /api/metrics": req("GET", "/api/metrics"),
-        "GET /api/openapi.json": req("GET", "/api/openapi.json"),
+        "POST /api/schedules": req("POST", "/api/schedules", body=g.schedule_body(schedules)),
+        "POST /api/messages": req("POST", "/api/messages", body=g.message_body),
     }
 
 
