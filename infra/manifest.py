@@ -315,7 +315,9 @@ FUNCTIONS: dict[str, Function] = {f.key: f for f in (
         "webapi", "services.webapi.handler.lambda_handler", 256, 30,
         "HTTP API: messages, schedules, results, health, metrics",
         env={**_COMMON_ENV, **_TOPIC_ENV, **_SCHEDULER_ENV, "RESULTS_TABLE_NAME": TableName("results"),
-             "REDRIVE_QUEUES": RedriveMap()},
+             "REDRIVE_QUEUES": RedriveMap(),
+             # Web-action requests are checked against these: the secret and hosts an action may use.
+             **{name: _GOLF_ENV[name] for name in ("GOLF_SECRET_NAME", "GOLF_ORIGINS", "WEATHER_BASE_URL")}},
         access=(_MESSAGES_RW, Access("dynamodb", "schedules", ("GetItem", "PutItem", "UpdateItem", "Query")),
                 Access("dynamodb", "results", ("GetItem", "Query")), *_PUBLISH_ALL, *_REDRIVE),
     ),
@@ -402,6 +404,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET /agent/.well-known/agent-card", "agent", auth="none"),
     Route("GET /agent/ui", "agent", auth="none"),
     Route("GET /api/health", "webapi", auth="none"),
+    Route("GET /api/openapi.json", "webapi", auth="none"),
     Route("$default", "webapi"),
 )
 

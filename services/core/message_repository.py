@@ -22,6 +22,8 @@ _INDEX = {
     "message_type": "message_type-created_date-index",
 }
 _ID_ATTEMPTS = 5
+_MAX_CURSOR = 4096
+_MAX_KEY_CHARS = 512
 
 
 class MessageInFlight(RezError):
@@ -192,7 +194,7 @@ class MessageRepository:
         others = [k for k in filters if k != key_field]
         if others:
             request["FilterExpression"] = " AND ".join(f"#{k} = :{k}" for k in others)
-        start_key = decode_cursor(cursor) if cursor else None
+        start_key = decode_cursor(cursor, index_key=(key_field, filters[key_field])) if cursor else None
         messages: list[Message] = []
         # A filter can leave a page short, so keep reading until the page is full or the index ends.
         while len(messages) < limit:
@@ -236,12 +238,34 @@ def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> dict[str, Any]:
+def decode_cursor(cursor: str, *, index_key: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The start key a cursor of this API encodes, checked so DynamoDB is never handed a key it refuses.
+
+    A cursor is a key of the index being listed: ``id``, the index's partition key and
+    ``created_date``, each a non-empty string. With ``index_key`` (name, value), the cursor must
+    belong to that very listing (DynamoDB refuses a start key outside the query's partition).
+    """
     try:
+        if not cursor.isascii() or len(cursor) > _MAX_CURSOR:
+            raise ValueError("not a cursor")
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(key, dict) or "id" not in key:
-            raise ValueError("not a key")
-        return key
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ValidationError.for_field("cursor", "is not a cursor returned by this API") from exc
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
+        raise _bad_cursor() from exc
+    if not isinstance(key, dict) or "id" not in key or "created_date" not in key or len(key) != 3:
+        raise _bad_cursor()
+    for value in key.values():
+        if not (isinstance(value, dict) and list(value) == ["S"] and isinstance(value["S"], str)
+                and 0 < len(value["S"]) <= _MAX_KEY_CHARS and value["S"].isprintable()):
+            raise _bad_cursor()
+    (partition,) = set(key) - {"id", "created_date"}
+    if partition not in _INDEX:
+        raise _bad_cursor()
+    if index_key is not None and key.get(index_key[0]) != {"S": index_key[1]}:
+        raise ValidationError.for_field("cursor", "belongs to another listing (other filters); "
+                                                  "start again without it")
+    return key
+
+
+def _bad_cursor() -> ValidationError:
+    return ValidationError.for_field("cursor", "is not a cursor returned by this API")

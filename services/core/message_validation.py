@@ -13,8 +13,9 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.core.errors import FieldProblem, ValidationError
-from services.core.messages import STAGES, MessageType
+from services.core.messages import STAGES, Message, MessageType
 from services.core.ntfy import PRIORITIES
+from services.core.storable import check_item, check_sns_message, published_json
 
 
 class CreateMessageRequest(BaseModel):
@@ -117,6 +118,19 @@ def validate_create_request(body: Any) -> CreateMessageRequest:
         except ValidationError as exc:
             raise _failed(exc.details or [FieldProblem("payload", exc.message)]) from exc
     return request
+
+
+def check_message_storable(message: Message) -> None:
+    """Raise ``ValidationError`` unless the messages table stores and SNS publishes ``message``.
+
+    Checked before the message is stored, so a message too large to publish is refused with a 400
+    instead of being stored and then failing to publish (a 502 and a failed message).
+    """
+    data = message.to_json_dict()
+    check_item(data, what="message")
+    attributes = {"stage": message.stage, "message_type": message.message_type.value, "status": message.status.value}
+    largest = max(("payload", "arguments", "auth_config"), key=lambda k: len(published_json(data.get(k))))
+    check_sns_message(published_json(data), attributes, what="message", field=largest)
 
 
 def _failed(problems: list[FieldProblem]) -> ValidationError:

@@ -18,7 +18,7 @@ as ``ValidationError`` with one ``{field, problem}`` per problem.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import pydantic
@@ -26,7 +26,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, fi
 
 from services.core import clock
 from services.core.errors import FieldProblem, ValidationError
-from services.core.message_validation import NotifyPayload
+from services.core.message_validation import NotifyPayload, check_message_storable
+from services.core.messages import Message, Status
 from services.core.schedule_expression import (
     InvalidScheduleExpression,
     InvalidTimezone,
@@ -41,6 +42,7 @@ from services.core.schedules import (
     ScheduleTarget,
     TargetType,
 )
+from services.core.storable import check_item
 
 ACTIONS = ("create", "update", "delete", "pause", "resume", "execute")
 Where = Callable[[str], str]
@@ -67,6 +69,15 @@ class _Fields(_Command):
     flexible_window_minutes: int | None = Field(None, ge=0, le=1440)  # 0 = OFF
     start_date: AwareDatetime | None = None
     end_date: AwareDatetime | None = None
+
+    @field_validator("start_date", "end_date")
+    @classmethod
+    def _in_utc_range(cls, value: datetime | None) -> datetime | None:
+        # 9999-12-31T23:59:59-14:00 is a valid datetime that has no UTC form (year 10000).
+        try:
+            return value.astimezone(UTC) if value is not None else None
+        except OverflowError:
+            raise ValueError("is out of range once converted to UTC (years 1-9999)") from None
 
     @field_validator("schedule_expression", check_fields=False)
     @classmethod
@@ -214,6 +225,25 @@ def apply_update(schedule: Schedule, command: UpdateCommand, where: Where = lamb
     end = clock.parse_iso(updated.end_date) if updated.end_date else None
     _raise_if(_date_problems(start, end, where))
     return updated
+
+
+def check_schedule_storable(schedule: Schedule) -> None:
+    """Raise ``ValidationError`` unless the schedules table stores ``schedule`` and each firing's
+    message can be stored and published (its target becomes that message)."""
+    renamed = {"target.payload": "payload", "target.arguments": "arguments"}
+
+    def rename(field: str) -> str:
+        if field == "target":
+            return "payload"
+        for stored, asked in renamed.items():
+            if field == stored or field.startswith(stored + "."):
+                return asked + field[len(stored):]
+        return field
+
+    check_item(schedule.to_json_dict(), what="schedule", rename=rename)
+    check_message_storable(Message.new(message_type=schedule.target.message_type, payload=schedule.target.payload,
+                                       arguments=schedule.target.arguments, created_by="scheduler",
+                                       stage=schedule.stage, status=Status.QUEUED))
 
 
 def _raw_target_problems(body: dict[str, Any], where: Where) -> list[FieldProblem]:

@@ -18,26 +18,34 @@ What is accepted:
   from ``max_results``; default 5 tee times / 10 reservations); ``autoBook``; optional ``golferId``
   (booking is refused when it is not the signed-in golfer).
 * ``auth_config``: ``{type, secret_name}`` only. ``type`` ``none`` (weather) or ``oauth_password``
-  (golf; the default); ``secret_name`` must start with ``rez-agent/``. Token URL, JWKS URL, scope
-  and headers always come from the course configuration — a request that names them is refused,
-  because a request-chosen token URL would receive the golf account's password.
-* ``version`` and ``url`` are kept for compatibility with the original clients; unknown keys are
-  ignored.
+  (golf; the default); ``secret_name`` may only name a secret the action is allowed to use
+  (``WebActionScope``: golf the stage's golf credentials, weather none) — never, say, the MCP API
+  key. Token URL, JWKS URL, scope and headers always come from the course configuration — a request
+  that names them is refused, because a request-chosen token URL would receive the golf account's
+  password.
+* ``url``: kept for compatibility with the original clients; its host must be the configured one
+  (the weather service for weather, the course's origin for golf), else the request is refused
+  (never silently pointed elsewhere). ``version`` is kept; unknown keys are ignored.
+
+Where the configured secret and hosts come from: a ``WebActionScope`` passed by the caller, or the
+process settings' (``WebActionScope.from_settings``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import pydantic
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from services.core.courses import GridPoint, course_ids
 from services.core.errors import FieldProblem, ValidationError
+from services.core.settings import Settings, get_settings
 
 GOLF_OPERATIONS = ("search_tee_times", "book_tee_time", "fetch_reservations")
 WEATHER_OPERATIONS = ("get_weather",)
@@ -47,6 +55,37 @@ _TIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 _GRIDPOINT = re.compile(r"^([A-Z]{3})/(\d{1,3}),(\d{1,3})$")
 _GRID_PATH = re.compile(r"^/gridpoints/([A-Z]{3})/(\d{1,3}),(\d{1,3})/forecast/?$")
 _SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+
+
+@dataclass(frozen=True)
+class WebActionScope:
+    """What web actions may reach in one deployment: the secrets each action may name, and the
+    origins (``scheme://host[:port]``) a payload ``url`` may be on."""
+
+    secrets: Mapping[str, frozenset[str]]
+    weather_origin: str
+    golf_origins: Mapping[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WebActionScope:
+        golf: dict[int, str] = {}
+        for key, origin in settings.golf_origins.items():
+            if str(key).isdecimal():
+                golf[int(key)] = origin
+        return cls(secrets={"golf": frozenset({settings.golf_secret_name}), "weather": frozenset()},
+                   weather_origin=settings.weather_base_url, golf_origins=golf)
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of ``url`` with the default port filled in; None when it is not a URL."""
+    try:
+        parts: SplitResult = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
 
 
 class AuthConfig(BaseModel):
@@ -122,7 +161,7 @@ class WebActionPayload(BaseModel):
     def grid(self) -> GridPoint | None:
         """The NOAA grid point asked for by ``gridpoint`` or ``url`` (not by ``courseID``)."""
         match = _GRIDPOINT.match(self.gridpoint or "")
-        if match is None and self.url:
+        if match is None and self.url and _origin(self.url):
             match = _GRID_PATH.match(urlsplit(self.url).path)
         return GridPoint(match[1], int(match[2]), int(match[3])) if match else None
 
@@ -149,21 +188,23 @@ def parse_search_time(value: str) -> datetime:
         raise ValueError("is not a valid date and time (YYYY-MM-DDTHH:MM:SS)") from None
 
 
-def check_payload(payload: dict[str, Any], arguments: dict[str, Any] | None) -> None:
+def check_payload(payload: dict[str, Any], arguments: dict[str, Any] | None, *,
+                  scope: WebActionScope | None = None) -> None:
     """``PayloadCheck`` for ``web_action``: raises ``pydantic.ValidationError`` (field errors,
     paths relative to the payload) or ``ValidationError`` (cross-field problems, full paths)."""
     model = WebActionPayload.model_validate(payload)
-    _raise_if(_semantic_problems(model, arguments))
+    _raise_if(_semantic_problems(model, arguments, scope or WebActionScope.from_settings(get_settings())))
 
 
-def parse_web_action(payload: dict[str, Any], arguments: dict[str, Any] | None) -> WebAction:
+def parse_web_action(payload: dict[str, Any], arguments: dict[str, Any] | None, *,
+                     scope: WebActionScope | None = None) -> WebAction:
     """Validate and return the action; every problem is a ``ValidationError`` with field paths."""
     try:
         model = WebActionPayload.model_validate(payload)
     except pydantic.ValidationError as exc:
         _raise_if([_problem(error) for error in exc.errors()])
         raise  # pragma: no cover - errors() is never empty
-    _raise_if(_semantic_problems(model, arguments))
+    _raise_if(_semantic_problems(model, arguments, scope or WebActionScope.from_settings(get_settings())))
     return WebAction(operation=_operation(model, arguments) or "", payload=model)
 
 
@@ -174,8 +215,33 @@ def _operation(model: WebActionPayload, arguments: dict[str, Any] | None) -> str
     return operation if isinstance(operation, str) else None
 
 
-def _semantic_problems(model: WebActionPayload, arguments: dict[str, Any] | None) -> list[FieldProblem]:
+def _scope_problems(model: WebActionPayload, scope: WebActionScope) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
+    secret = model.auth_config.secret_name if model.auth_config else None
+    if secret is not None and secret not in scope.secrets.get(model.action, frozenset()):
+        problems.append(FieldProblem("payload.auth_config.secret_name",
+                                     f"is not a secret {model.action} actions may use"
+                                     + (" (weather uses none)" if model.action == "weather" else
+                                        " (leave it out: the stage's golf credentials are used)")))
+    if model.url is not None:
+        if model.action == "weather":
+            allowed = {_origin(scope.weather_origin)}
+        elif model.courseID in scope.golf_origins:
+            allowed = {_origin(scope.golf_origins[model.courseID])}
+        else:
+            allowed = {_origin(origin) for origin in scope.golf_origins.values()}
+        origin = _origin(model.url)
+        if origin is None:
+            problems.append(FieldProblem("payload.url", "must be an http(s) URL"))
+        elif origin not in allowed:
+            where = "the configured weather service" if model.action == "weather" else "the course's own site"
+            problems.append(FieldProblem("payload.url", f"must be on {where}: its host is not the configured one"))
+    return problems
+
+
+def _semantic_problems(model: WebActionPayload, arguments: dict[str, Any] | None,
+                       scope: WebActionScope) -> list[FieldProblem]:
+    problems = _scope_problems(model, scope)
     operation = _operation(model, arguments)
     auth_type = model.auth_config.type if model.auth_config else None
     if model.action == "weather":

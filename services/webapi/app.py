@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 
 from services.core.errors import RezError
 from services.webapi.deps import WebApiDeps
+from services.webapi.openapi import openapi_document
 from services.webapi.routes import dlq, health, messages, results, schedules
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,13 @@ def create_app() -> APIGatewayHttpResolver:
     app.include_router(schedules.router)
     app.include_router(dlq.router)
     app.include_router(results.router)
+    document: list[str] = []
+
+    @app.get("/api/openapi.json", summary="This document (public)", include_in_schema=True)
+    def _openapi() -> Response[dict]:
+        if not document:  # built on first use, not on every cold start
+            document.append(json.dumps(openapi_document(app), separators=(",", ":")))
+        return Response(status_code=200, content_type="application/json", body=document[0])
 
     @app.exception_handler(RezError)
     def _rez_error(exc: RezError) -> Response:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from services.core.courses import CourseCatalog
-from services.core.errors import UpstreamError
+from services.core.errors import UpstreamError, ValidationError
 from services.core.web_action_payload import parse_web_action
 from services.webaction.weather import forecast_periods, period_text, summarize, weather_url
 
@@ -86,8 +86,14 @@ def test_url_from_the_course_grid_point() -> None:
 
 def test_url_from_a_noaa_url_keeps_only_the_grid_point() -> None:
     action = parse_web_action({"action": "weather",
-                               "url": "https://evil.example.com/gridpoints/TOP/31,80/forecast"}, None)
+                               "url": "https://api.weather.gov:443/gridpoints/TOP/31,80/forecast?x=1"}, None)
     assert weather_url(action, deps_with_catalog()) == "https://api.weather.gov/gridpoints/TOP/31,80/forecast"  # type: ignore[arg-type]
+
+
+def test_a_url_on_another_host_is_refused_not_replaced() -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_web_action({"action": "weather", "url": "https://evil.example.com/gridpoints/TOP/31,80/forecast"}, None)
+    assert [p.field for p in info.value.details] == ["payload.url"]
 
 
 def test_course_wins_over_a_url() -> None:

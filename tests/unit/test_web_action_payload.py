@@ -11,7 +11,8 @@ from services.core import message_validation
 from services.core.courses import CourseCatalog, GridPoint, find_by_id, find_by_name, load_courses
 from services.core.errors import NotFoundError, ValidationError
 from services.core.messages import MessageType
-from services.core.web_action_payload import check_payload, parse_web_action
+from services.core.settings import Settings
+from services.core.web_action_payload import WebActionScope, check_payload, parse_web_action
 
 SEARCH = {"action": "golf", "courseID": 1, "startSearchTime": "2025-11-15T09:30:00",
           "endSearchTime": "2025-11-15T16:30:00", "numberOfPlayers": 2}
@@ -29,10 +30,11 @@ def test_original_sample_requests_are_accepted() -> None:
     weather = parse_web_action({"courseID": 1, "days": 7, "action": "weather", "auth_config": {"type": "none"}},
                                {"operation": "get_weather"})
     assert (weather.action, weather.operation, weather.payload.days) == ("weather", "get_weather", 7)
+    prod = WebActionScope.from_settings(Settings(stage="prod", golf_secret_name="rez-agent/golf/credentials-prod"))
     reservations = parse_web_action(
         {"action": "golf", "courseID": 1, "max_results": 4,
          "auth_config": {"type": "oauth_password", "secret_name": "rez-agent/golf/credentials-prod"}},
-        {"operation": "fetch_reservations"})
+        {"operation": "fetch_reservations"}, scope=prod)
     assert reservations.payload.maxResults == 4  # the original's field name is honoured, not dropped
     search = parse_web_action({**SEARCH, "autoBook": False, "version": "1.0"}, {"operation": "search_tee_times"})
     assert search.payload.start_time().hour == 9 and search.payload.end_time().hour == 16
@@ -103,6 +105,60 @@ def test_booking() -> None:
 ])
 def test_refused_with_the_field_named(payload: dict, arguments: dict | None, field: str) -> None:
     assert field in fields_of(payload, arguments)
+
+
+# -- only what the action may use: its own secret, the configured hosts ---------------------------
+
+SCOPE = WebActionScope.from_settings(Settings(golf_secret_name="rez-agent/golf/credentials-dev",
+                                              weather_base_url="http://127.0.0.1:8093",
+                                              golf_origins={"1": "https://birdsfoot.cps.golf",
+                                                            "2": "https://totteridge.cps.golf"}))
+
+
+@pytest.mark.parametrize("payload, arguments", [
+    ({"action": "golf", "courseID": 1, "auth_config": {"secret_name": "rez-agent/mcp/api-key-dev"}},
+     {"operation": "fetch_reservations"}),  # the MCP key: from the issue
+    ({"action": "golf", "courseID": 1, "auth_config": {"secret_name": "rez-agent/golf/credentials-prod"}},
+     {"operation": "fetch_reservations"}),  # another stage's credentials
+    ({"action": "weather", "courseID": 1, "auth_config": {"type": "none", "secret_name": "rez-agent/golf/credentials-dev"}},
+     {}),  # weather uses no secret at all
+])
+def test_a_request_may_only_name_the_secret_its_action_uses(payload: dict, arguments: dict) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_web_action(payload, arguments, scope=SCOPE)
+    assert [p.field for p in info.value.details] == ["payload.auth_config.secret_name"]
+    assert "rez-agent/golf/credentials-dev" not in info.value.message  # the refusal does not list secrets
+
+
+def test_the_action_own_secret_may_be_named() -> None:
+    action = parse_web_action({"action": "golf", "courseID": 1,
+                               "auth_config": {"secret_name": "rez-agent/golf/credentials-dev"}},
+                              {"operation": "fetch_reservations"}, scope=SCOPE)
+    assert action.payload.auth_config.secret_name == "rez-agent/golf/credentials-dev"
+
+
+@pytest.mark.parametrize("payload, arguments", [
+    ({"action": "weather", "url": "https://api.weather.gov/gridpoints/TOP/31,80/forecast"}, {}),  # not the configured
+    ({"action": "weather", "url": "http://127.0.0.1:9999/gridpoints/TOP/31,80/forecast"}, {}),  # other port
+    ({"action": "weather", "courseID": 1, "url": "https://evil.example/gridpoints/TOP/31,80/forecast"}, {}),
+    ({"action": "weather", "url": "http://[::1/gridpoints/TOP/31,80/forecast"}, {}),  # not even a URL
+    ({"action": "weather", "url": "file:///etc/passwd"}, {}),
+    ({"action": "golf", "courseID": 1, "url": "https://totteridge.cps.golf/api/tee-times"},
+     {"operation": "fetch_reservations"}),  # another course's site
+])
+def test_a_url_on_another_host_is_refused_not_replaced(payload: dict, arguments: dict) -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_web_action(payload, arguments, scope=SCOPE)
+    assert "payload.url" in {p.field for p in info.value.details}
+
+
+def test_a_url_on_the_configured_host_is_accepted() -> None:
+    weather = parse_web_action({"action": "weather", "url": "http://127.0.0.1:8093/gridpoints/TOP/31,80/forecast"},
+                               {}, scope=SCOPE)
+    assert weather.payload.grid() == GridPoint("TOP", 31, 80)
+    golf = parse_web_action({"action": "golf", "courseID": 1, "url": "https://BIRDSFOOT.cps.golf:443/api/tee-times"},
+                            {"operation": "fetch_reservations"}, scope=SCOPE)
+    assert golf.payload.courseID == 1
 
 
 def test_every_problem_is_reported_at_once() -> None:

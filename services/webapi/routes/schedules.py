@@ -18,7 +18,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from services.core.errors import ConflictError, UpstreamError, ValidationError
-from services.core.message_validation import register_check
+from services.core.message_repository import decode_cursor
+from services.core.message_validation import check_message_storable, register_check
 from services.core.messages import Message, MessageType, Status
 from services.core.schedule_requests import (
     CreateCommand,
@@ -26,11 +27,12 @@ from services.core.schedule_requests import (
     apply_update,
     build_schedule,
     check_schedule_message,
+    check_schedule_storable,
     parse_command,
 )
-from services.core.schedules import ScheduleStatus
+from services.core.schedules import SCHEDULE_ID, ScheduleStatus
 from services.core.submission import store_and_publish
-from services.webapi.routes._request import json_body, limit_param
+from services.webapi.routes._request import json_body, known_id, limit_param
 
 router = Router()
 # Which statuses allow each action; a pending schedule is still being created, so it takes none yet.
@@ -46,13 +48,15 @@ _ALLOWED = {
 register_check(MessageType.SCHEDULE_CREATION, check_schedule_message)
 
 
-@router.post("/api/schedules")
-def schedule_command() -> Response:
+@router.post("/api/schedules", summary="A schedule command: create, update, delete, pause, resume, execute",
+             status_code=202)
+def schedule_command() -> Response[dict]:
     deps = router.context["deps"]
-    command = parse_command(json_body(router.current_event.decoded_body))
+    command = parse_command(json_body(router.current_event))
     if isinstance(command, CreateCommand):
         schedule = build_schedule(command, group=deps.settings.schedule_group_name, stage=deps.settings.stage,
                                   created_by="webapi")
+        check_schedule_storable(schedule)
         deps.schedules.create(schedule)
         try:
             message = _publish(deps, {"action": "create", "schedule_id": schedule.id, "run_now": command.run_now})
@@ -65,14 +69,14 @@ def schedule_command() -> Response:
         detail = " (it is still being created; try again shortly)" if schedule.status is ScheduleStatus.PENDING else ""
         raise ConflictError(f"cannot {command.action} schedule {schedule.id}: status={schedule.status.value}{detail}")
     if isinstance(command, UpdateCommand):
-        apply_update(schedule, command)  # 400 now rather than a failed command later
+        check_schedule_storable(apply_update(schedule, command))  # 400 now rather than a failed command later
     arguments = command.model_dump(mode="json", exclude_none=True)
     payload = arguments.pop("payload", None) or {}
     message = _publish(deps, arguments, payload)
     return _accepted({"schedule": schedule.to_json_dict(), "action": command.action, "message_id": message.id})
 
 
-@router.get("/api/schedules")
+@router.get("/api/schedules", summary="List schedules of one status (default active), newest first")
 def list_schedules() -> dict:
     deps = router.context["deps"]
     query = router.current_event.query_string_parameters or {}
@@ -82,7 +86,10 @@ def list_schedules() -> dict:
     except ValueError as exc:
         raise ValidationError.for_field("status", f"must be one of {', '.join(s.value for s in ScheduleStatus)}") \
             from exc
-    page = deps.schedules.list(status, limit=limit_param(query.get("limit")), cursor=query.get("cursor") or None)
+    limit, cursor = limit_param(query.get("limit")), query.get("cursor") or None
+    if cursor:
+        decode_cursor(cursor, index_key=("status", status.value))
+    page = deps.schedules.list(status, limit=limit, cursor=cursor)
     body: dict[str, Any] = {"schedules": [s.to_json_dict() for s in page.schedules], "count": len(page.schedules),
                             "status": status.value}
     if page.cursor:
@@ -90,16 +97,18 @@ def list_schedules() -> dict:
     return body
 
 
-@router.get("/api/schedules/<schedule_id>")
+@router.get("/api/schedules/<schedule_id>", summary="One schedule")
 def get_schedule(schedule_id: str) -> dict:
+    known_id(SCHEDULE_ID, schedule_id, "schedule")
     return router.context["deps"].schedules.get(schedule_id).to_json_dict()
 
 
 def _publish(deps: Any, arguments: dict[str, Any], payload: dict[str, Any] | None = None) -> Message:
     message = Message.new(message_type=MessageType.SCHEDULE_CREATION, payload=payload or {}, arguments=arguments,
                           created_by="webapi", stage=deps.settings.stage, status=Status.QUEUED)
+    check_message_storable(message)
     return store_and_publish(message, deps.messages, deps.publisher)
 
 
-def _accepted(body: dict[str, Any]) -> Response:
+def _accepted(body: dict[str, Any]) -> Response[dict]:
     return Response(status_code=202, content_type="application/json", body=json.dumps(body, separators=(",", ":")))
