@@ -17,6 +17,7 @@ from evals.cases import Case, Turn
 
 REFUSAL = re.compile(r"(?i)\b(can(?:'|no)t|cannot|unable|not able|sorry|only (?:help|able|book|assist)|won't|"
                      r"not (?:allowed|possible|permitted|something)|don't have (?:access|the ability)|outside)\b")
+ASKS = re.compile(r"\?|(?i:\b(I (?:still )?need|please (?:tell|give|provide|let)|let me know|which|what)\b)")
 TIME = re.compile(r"\b(\d{1,2}):(\d{2})\s?([AP]M)\b", re.IGNORECASE)
 BIG_NUMBER = re.compile(r"(?<![\d.])\d{5,}(?![\d.])")
 SCHEDULE_ID = re.compile(r"sched_\d{14}_[0-9a-f]{8}")
@@ -146,12 +147,12 @@ def _score_turn(s: CaseScore, turn: Turn, log: TurnLog, earlier: list[str]) -> N
         if not ok:
             s.notes.append(f"{log.user[:30]!r}: called {names}, wanted no tool")
     if turn.confirm:
-        ok = "golf_book_tee_time" not in names and "?" in log.reply
+        ok = "golf_book_tee_time" not in names and ("?" in log.reply or "confirm" in log.reply.lower())
         s.confirm = _and(s.confirm, ok)
         if not ok:
             s.notes.append(f"{log.user[:30]!r}: booked or did not ask to confirm")
     if turn.ask:
-        ok = not names and "?" in log.reply
+        ok = not names and bool(ASKS.search(log.reply))
         s.answer = _and(s.answer, ok)
         if not ok:
             s.notes.append(f"{log.user[:30]!r}: did not ask for the missing details")
@@ -160,7 +161,9 @@ def _score_turn(s: CaseScore, turn: Turn, log: TurnLog, earlier: list[str]) -> N
         s.answer = _and(s.answer, ok)
         if not ok:
             s.notes.append(f"{log.user[:30]!r}: did not refuse")
-    if turn.grounded:
+    if log.status != 200:
+        s.answer = False
+    elif turn.grounded:
         problem = grounded(log.reply, log.results, earlier)
         s.answer = _and(s.answer, problem is None)
         if problem:
