@@ -32,7 +32,16 @@ from ..wire import ConverseRequest, ModelTurn, ToolUseBlock
 from .base import stable_tool_use_id
 from .intent_booking import booking_question, refers_to_slot
 from .intent_dates import DAY_END, DAY_START, When, iso, label_day, label_time, parse_now, parse_when
-from .intent_domain import find_course, forecast_days, max_players, schedule_statuses
+from .intent_domain import (
+    find_course,
+    find_grid,
+    forecast_days,
+    max_players,
+    out_of_scope,
+    refusal,
+    schedule_statuses,
+    wants_auto_book,
+)
 from .intent_parse import (
     DEFAULT_COURSES,
     extract_notification,
@@ -165,6 +174,8 @@ class _Turn:
         asked_intent = next((i for q, i in QUESTIONS.items() if self.asked.startswith(q)), None)
         if asked_intent and is_no(self.text):
             return self.say("OK, never mind. What else can I do for you?")
+        if out_of_scope(self.text):
+            return self.say(refusal())
         intent, strong = self.classify(self.text)
         if asked_intent in ("notify", "delete_schedule") or (
             asked_intent and (not strong or intent == asked_intent)
@@ -232,6 +243,7 @@ class _Turn:
             "start_time": iso(day, start),
             "end_time": iso(day, end),
             "num_players": players,
+            "auto_book": True if any(wants_auto_book(x) for x in texts) else None,
         }
         preface = (
             f"Let me look for tee times at {course} on {label_day(day)} between {label_time(start)} "
@@ -259,7 +271,8 @@ class _Turn:
     def weather(self) -> ModelTurn:
         texts = self.episode("weather")
         course = next((c for c in (find_course(x, self.b.aliases) for x in reversed(texts)) if c), None)
-        if course is None:
+        grid = None if course else find_grid(" ".join(texts))
+        if course is None and grid is None:
             return self.say(f"{ASK_WEATHER} the course: {' or '.join(self.courses)}?")
         low, high, days = forecast_days()
         joined = " ".join(texts)
@@ -274,8 +287,8 @@ class _Turn:
             return self.say(NO_NOW)
         days = max(low, min(high, days))
         return self.call(
-            [("get_weather", {"course_name": course, "days": days})],
-            f"Let me get the {days}-day forecast for {course}.",
+            [("get_weather", {"course_name": course, "grid": grid, "days": days})],
+            f"Let me get the {days}-day forecast for {course or grid}.",
         )
 
     # -- notifications and schedules

@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from services.core.courses import load_courses
-from services.mcp.tool_specs import SCHEDULE_ID, ToolSpec, tool_specs
+from services.mcp.tool_specs import GRID, SCHEDULE_ID, ToolSpec, tool_specs
 
 _SUFFIX = re.compile(r"\s+(golf course|golf club|country club|golf links|gc)$", re.IGNORECASE)
 
@@ -99,3 +99,30 @@ def schedule_id_pattern() -> str:
 
 def titles() -> dict[str, str]:
     return {name: s.title for name, s in specs().items()}
+
+
+# requests no tool here may serve: other people's data, secrets, other kinds of booking
+_OUT_OF_SCOPE = re.compile(
+    r"\b(flights?|hotels?|rental cars?|passwords?|api ?keys?|secrets?|credentials?|tokens?)\b"
+    r"|\b(other|every other|everyone else'?s?|all the other)\s+(users?|golfers?|people|players?)\b",
+    re.IGNORECASE)
+_NO_CONFIRM = re.compile(r"\b(don'?t|do not|without|no need to)\s+(ask|confirm|check with)\w*", re.IGNORECASE)
+
+
+def out_of_scope(text: str) -> bool:
+    return bool(_OUT_OF_SCOPE.search(text))
+
+
+def refusal() -> str:
+    return ("Sorry, I can't help with that. I only act on your own golf account, with these tools: "
+            + ", ".join(t.lower() for t in titles().values()) + ".")
+
+
+def wants_auto_book(text: str) -> bool:
+    """The user explicitly asked to book without confirming (golf_search_tee_times' auto_book)."""
+    return bool(_NO_CONFIRM.search(text)) and bool(re.search(r"\bbook\b", text, re.IGNORECASE))
+
+
+def find_grid(text: str) -> str | None:
+    m = re.search(GRID.strip("^$"), text)
+    return m.group(0) if m else None
