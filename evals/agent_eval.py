@@ -41,6 +41,7 @@ class BackendRun:
     skipped: str | None = None
     scores: list[CaseScore] | None = None
     seconds: float = 0.0
+    warm_up_s: float | None = None
 
 
 def available_backends() -> list[BackendRun]:
@@ -105,6 +106,14 @@ class Session:
         return logs
 
 
+def _sample_request(api: httpx.Client, bedrock: str) -> dict[str, Any]:
+    """One real Converse request of the agent (system prompt + tools), recorded on the intent backend."""
+    httpx.post(f"{bedrock}/_fake/bedrock/backend", json={"name": "intent"}).raise_for_status()
+    httpx.post(f"{bedrock}/_fake/reset").raise_for_status()
+    api.post("/agent", json={"message": "hello"}).raise_for_status()
+    return httpx.get(f"{bedrock}/_fake/bedrock/calls").json()["calls"][0]["request"]
+
+
 def run(backends: list[BackendRun], cases: list[Case], progress=print) -> list[BackendRun]:
     from emulation.auth import PasswordGrantAuth
     from emulation.config import StackConfig
@@ -119,6 +128,7 @@ def run(backends: list[BackendRun], cases: list[Case], progress=print) -> list[B
             auth = PasswordGrantAuth(f"{stack.urls.fakes['identity']}/identityapi")
             with httpx.Client(base_url=stack.urls.api, timeout=600, auth=auth) as api:
                 session = Session(api, bedrock)
+                sample = _sample_request(api, bedrock)
                 for b in backends:
                     if b.skipped:
                         progress(f"[eval] {b.name}: skipped - {b.skipped}")
@@ -129,6 +139,13 @@ def run(backends: list[BackendRun], cases: list[Case], progress=print) -> list[B
                         b.skipped = f"the stand-in refused it: {r.text[:300]}"
                         progress(f"[eval] {b.name}: skipped - {b.skipped}")
                         continue
+                    if b.name == "local":
+                        # the first call evaluates the whole ~2.3k-token prefix (minutes on a busy 2-core
+                        # machine, past the agent's 120 s read timeout); later calls reuse it from the cache
+                        started = time.perf_counter()
+                        httpx.post(f"{bedrock}/model/warm-up/converse", json=sample, timeout=1800)
+                        b.warm_up_s = time.perf_counter() - started
+                        progress(f"[eval] local: prompt cache warmed in {b.warm_up_s:.0f} s")
                     started, b.scores = time.perf_counter(), []
                     for k, case in enumerate(cases, 1):
                         result = score(case, session.run(case))
@@ -169,7 +186,7 @@ def summary(b: BackendRun) -> str:
             f"{len(turns)} agent turns, latency per turn median {statistics.median(lat):.2f} s, "
             f"max {max(lat):.2f} s; {sum(t.model_calls for t in turns)} model calls, tokens "
             f"{sum(t.input_tokens for t in turns)} in / {sum(t.output_tokens for t in turns)} out; "
-            f"run {b.seconds:.0f} s")
+            f"run {b.seconds:.0f} s" + (f"; first (cold) call {b.warm_up_s:.0f} s" if b.warm_up_s else ""))
 
 
 def report(backends: list[BackendRun], details: bool = True) -> str:

@@ -34,10 +34,17 @@ pytestmark = [
 
 
 @pytest.fixture()
-def local(stack) -> Iterator[str]:
+def local(stack, api) -> Iterator[str]:
+    """The stand-in on the local model, its prompt cache warmed with a request the agent really sends
+    (recorded on the intent backend): the first evaluation of the ~2.3k-token system prompt and tools
+    can outlast the agent's 120 s read timeout on a busy machine; every later turn reuses it."""
     origin = stack.urls.fakes["bedrock"]
+    seq = _seq(origin)
+    assert api.post("/agent", json={"message": "hello"}).status_code == 200
+    sample = _calls(origin, seq)[0]["request"]
     r = httpx.post(f"{origin}/_fake/bedrock/backend", json={"name": "local"}, timeout=300)
     assert r.status_code == 200, r.text
+    httpx.post(f"{origin}/model/warm-up/converse", json=sample, timeout=1800).raise_for_status()
     yield origin
     httpx.post(f"{origin}/_fake/bedrock/backend", json={"name": "intent"}).raise_for_status()
 
