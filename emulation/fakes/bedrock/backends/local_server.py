@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import queue
 import signal
 import socket
 import subprocess
@@ -31,6 +32,7 @@ import httpx
 from .local_model import Installation, installation
 
 _PR_SET_PDEATHSIG = 1
+_lock = threading.RLock()
 
 
 def _die_with_parent() -> None:
@@ -38,6 +40,36 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass  # not Linux: atexit still stops the server on a normal exit
+
+
+# PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, and servers start from
+# short-lived worker threads (a backend switch runs in Starlette's thread pool): fork from one
+# thread that lives as long as the process.
+_spawn_requests: queue.Queue = queue.Queue()
+_spawner: threading.Thread | None = None
+
+
+def _spawn_loop() -> None:
+    while True:
+        make, box = _spawn_requests.get()
+        try:
+            box.put((make(), None))
+        except BaseException as e:  # handed back to the caller
+            box.put((None, e))
+
+
+def _popen(*args, **kwargs) -> subprocess.Popen[bytes]:
+    global _spawner
+    with _lock:
+        if _spawner is None:
+            _spawner = threading.Thread(target=_spawn_loop, name="llm-spawner", daemon=True)
+            _spawner.start()
+    box: queue.Queue = queue.Queue(maxsize=1)
+    _spawn_requests.put((lambda: subprocess.Popen(*args, **kwargs), box))
+    process, error = box.get()
+    if error is not None:
+        raise error
+    return process
 
 
 def _free_port() -> int:
@@ -76,7 +108,7 @@ class LocalServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+            self.process = _popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         deadline = started + timeout
         while time.monotonic() < deadline:
@@ -112,7 +144,6 @@ class LocalServer:
             return "(no log)"
 
 
-_lock = threading.Lock()
 _shared: LocalServer | None = None
 
 
