@@ -106,6 +106,17 @@ class Session:
         return logs
 
 
+def warm_up_local(sample: dict[str, Any]) -> None:
+    """Send the agent's request, as the local backend maps it, straight to the server (no 110 s limit)."""
+    from emulation.fakes.bedrock.backends.local import LocalBackend
+    from emulation.fakes.bedrock.backends.local_server import shared_server
+    from emulation.fakes.bedrock.wire import parse_request
+
+    server = shared_server()
+    body = LocalBackend(base_url=server.base_url)._body(parse_request(json.dumps(sample).encode()))
+    httpx.post(f"{server.base_url}/chat/completions", json=body, timeout=1800).raise_for_status()
+
+
 def _sample_request(api: httpx.Client, bedrock: str) -> dict[str, Any]:
     """One real Converse request of the agent (system prompt + tools), recorded on the intent backend."""
     httpx.post(f"{bedrock}/_fake/bedrock/backend", json={"name": "intent"}).raise_for_status()
@@ -143,7 +154,7 @@ def run(backends: list[BackendRun], cases: list[Case], progress=print) -> list[B
                         # the first call evaluates the whole ~2.3k-token prefix (minutes on a busy 2-core
                         # machine, past the agent's 120 s read timeout); later calls reuse it from the cache
                         started = time.perf_counter()
-                        httpx.post(f"{bedrock}/model/warm-up/converse", json=sample, timeout=1800)
+                        warm_up_local(sample)
                         b.warm_up_s = time.perf_counter() - started
                         progress(f"[eval] local: prompt cache warmed in {b.warm_up_s:.0f} s")
                     started, b.scores = time.perf_counter(), []

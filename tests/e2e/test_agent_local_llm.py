@@ -44,7 +44,9 @@ def local(stack, api) -> Iterator[str]:
     sample = _calls(origin, seq)[0]["request"]
     r = httpx.post(f"{origin}/_fake/bedrock/backend", json={"name": "local"}, timeout=300)
     assert r.status_code == 200, r.text
-    httpx.post(f"{origin}/model/warm-up/converse", json=sample, timeout=1800).raise_for_status()
+    from evals.agent_eval import warm_up_local
+
+    warm_up_local(sample)
     yield origin
     httpx.post(f"{origin}/_fake/bedrock/backend", json={"name": "intent"}).raise_for_status()
 
