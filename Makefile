@@ -58,3 +58,15 @@ test-localstack: venv   ## e2e suite with the data plane on LocalStack 4.14 (Dyn
 
 test-ministack: venv    ## e2e suite with the data plane on Ministack; skips if it cannot start
 	REZ_TARGET=ministack $(E2E_LANE)
+
+# --- a real local LLM behind the Bedrock stand-in, and the agent evaluation -----------------------
+.PHONY: llm eval-agent test-llm
+
+llm: venv           ## build/install llama-cpp-python's server + the pinned model (cached in ~/.cache/rez-agent/llm)
+	$(BIN)/python -m emulation.fakes.bedrock.backends.local_install --smoke
+
+eval-agent: venv    ## run the agent evaluation on every available backend (BACKENDS=intent,local CASES=id,...)
+	$(BIN)/python -m evals.agent_eval $(if $(BACKENDS),--backends $(BACKENDS)) $(if $(CASES),--cases $(CASES))
+
+test-llm: venv      ## the seed conversation on the real local model (after make llm)
+	REZ_TEST_LOCAL_LLM=1 $(BIN)/pytest -n 0 -q -p no:cacheprovider -rs -m local_llm tests/e2e

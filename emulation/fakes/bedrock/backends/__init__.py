@@ -12,6 +12,12 @@
 * ``"openai"`` — :class:`~.openai.OpenAIBackend`; options ``base_url`` (default
   ``http://127.0.0.1:8080/v1``), ``model`` (default ``local``), ``api_key``, ``timeout``,
   ``salvage_tool_calls``, ``answer_after_tool``.
+* ``"local"`` — :class:`~.local.LocalBackend`: the model installed by ``make llm``, served by a
+  ``llama_cpp.server`` child process started on first use; options ``base_url`` (use a server
+  already running instead), ``timeout``, ``temperature``, ``threads``, ``n_ctx``. Not installed →
+  ``FileNotFoundError`` naming ``make llm``.
+* ``"aws"`` — :class:`~.aws.AwsBackend`: pass-through to the real Amazon Bedrock (needs AWS
+  credentials; for ``make eval-agent``); options ``model`` (required), ``region``, ``profile``.
 
 Unknown names raise ``ValueError`` at start-up, so a typo is loud.
 """
@@ -22,7 +28,7 @@ from typing import Any
 
 from .base import Backend, ScenarioBackend
 
-BACKENDS = ("scripted", "intent", "ollama", "openai")
+BACKENDS = ("scripted", "intent", "ollama", "openai", "local", "aws")
 
 
 def make_backend(name: str, **options: Any) -> Backend:
@@ -43,6 +49,14 @@ def make_backend(name: str, **options: Any) -> Backend:
         from .openai import OpenAIBackend
 
         return OpenAIBackend(**options)
+    if name == "local":
+        from .local import LocalBackend
+
+        return LocalBackend(**options)
+    if name == "aws":
+        from .aws import AwsBackend
+
+        return AwsBackend(**options)
     raise ValueError(f"unknown Bedrock fake backend {name!r}; choose one of {', '.join(BACKENDS)}")
 
 

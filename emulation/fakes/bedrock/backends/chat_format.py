@@ -4,7 +4,8 @@ servers, and tool calls back to Converse ``toolUse`` blocks.
 * system blocks → one ``system`` message; user text → ``user``; assistant text + toolUse →
   ``assistant`` with ``tool_calls``; toolResult → ``tool`` messages (OpenAI: ``tool_call_id``;
   Ollama: ``tool_name``).
-* ``salvage`` recovers calls that small models print as text (a ```json block or a bare
+* ``salvage`` recovers calls that small models print as text (a ```json block, Qwen's
+  ``<tool_call>{...}</tool_call>`` tags when the server leaves them in the text, or a bare
   ``{"name": ..., "arguments": {...}}`` naming an offered tool), see reference/LOCAL_LLM.md §3.
 * ``answer_after_tool`` (LOCAL_LLM.md §3): when the request ends with tool results, offer no
   tools and rewrite the tool turns as plain text so tiny models answer instead of looping. It
@@ -92,12 +93,14 @@ def chat_messages(
     return out
 
 
-_JSON_BLOCK = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
+_JSON_BLOCK = re.compile(
+    r"```(?:json)?\s*(\{.*?\})\s*```|<tool_call>\s*(\{.*?\})\s*(?:</tool_call>|$)", re.DOTALL
+)
 
 
 def salvage(text: str, offered: set[str]) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
     """(remaining text, tool calls) recovered from a model that printed its call as JSON."""
-    candidates = [m.group(1) for m in _JSON_BLOCK.finditer(text)] or (
+    candidates = [m.group(1) or m.group(2) for m in _JSON_BLOCK.finditer(text)] or (
         [text.strip()] if text.strip().startswith("{") else []
     )
     calls = []

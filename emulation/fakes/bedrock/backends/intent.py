@@ -32,10 +32,19 @@ from ..wire import ConverseRequest, ModelTurn, ToolUseBlock
 from .base import stable_tool_use_id
 from .intent_booking import booking_question, refers_to_slot
 from .intent_dates import DAY_END, DAY_START, When, iso, label_day, label_time, parse_now, parse_when
+from .intent_domain import (
+    find_course,
+    find_grid,
+    forecast_days,
+    max_players,
+    out_of_scope,
+    refusal,
+    schedule_statuses,
+    wants_auto_book,
+)
 from .intent_parse import (
     DEFAULT_COURSES,
     extract_notification,
-    find_course,
     find_players,
     find_schedule_id,
     is_no,
@@ -51,9 +60,9 @@ from .intent_tools import (
     ASK_SEARCH,
     ASK_WEATHER,
     BOOK_QUESTION,
-    CAPABILITIES,
     NO_NOW,
     QUESTIONS,
+    capabilities,
     fit_arguments,
 )
 
@@ -109,7 +118,7 @@ class _Turn:
 
     def capabilities(self, lead: str) -> ModelTurn:
         offered = {s.name for s in self.req.tool_specs()}
-        lines = [f"• {desc}" for name, desc in CAPABILITIES if name in offered]
+        lines = [f"• {desc}" for name, desc in capabilities(self.courses) if name in offered]
         if not lines:
             return self.say(lead + " No tools are available in this session, so I can only chat.")
         return self.say(lead + " I can:\n" + "\n".join(lines))
@@ -165,6 +174,8 @@ class _Turn:
         asked_intent = next((i for q, i in QUESTIONS.items() if self.asked.startswith(q)), None)
         if asked_intent and is_no(self.text):
             return self.say("OK, never mind. What else can I do for you?")
+        if out_of_scope(self.text):
+            return self.say(refusal())
         intent, strong = self.classify(self.text)
         if asked_intent in ("notify", "delete_schedule") or (
             asked_intent and (not strong or intent == asked_intent)
@@ -207,13 +218,14 @@ class _Turn:
                 when = when.merged(parse_when(x, self.now.date()))
         missing = []
         if course is None:
-            missing.append("the course (Birdsfoot Golf Course or Totteridge)")
+            missing.append(f"the course ({' or '.join(self.courses)})")
         if when.day is None and when.start is None:
             missing.append("the day and time (e.g. 'tomorrow afternoon' or 'Saturday at 9')")
+        top = max_players()
         if players is None:
-            missing.append("the number of players (1-4)")
-        elif players > 4:
-            missing.append("a number of players between 1 and 4 (a tee time holds at most 4)")
+            missing.append(f"the number of players (1-{top})")
+        elif players > top:
+            missing.append(f"a number of players between 1 and {top} (a tee time holds at most {top})")
         if missing:
             return self.say(
                 f"{ASK_SEARCH} {', '.join(missing[:-1])}{' and ' if len(missing) > 1 else ''}{missing[-1]}."
@@ -231,6 +243,7 @@ class _Turn:
             "start_time": iso(day, start),
             "end_time": iso(day, end),
             "num_players": players,
+            "auto_book": True if any(wants_auto_book(x) for x in texts) else None,
         }
         preface = (
             f"Let me look for tee times at {course} on {label_day(day)} between {label_time(start)} "
@@ -258,9 +271,11 @@ class _Turn:
     def weather(self) -> ModelTurn:
         texts = self.episode("weather")
         course = next((c for c in (find_course(x, self.b.aliases) for x in reversed(texts)) if c), None)
-        if course is None:
+        grid = None if course else find_grid(" ".join(texts))
+        if course is None and grid is None:
             return self.say(f"{ASK_WEATHER} the course: {' or '.join(self.courses)}?")
-        days, joined = 2, " ".join(texts)
+        low, high, days = forecast_days()
+        joined = " ".join(texts)
         if self.now is not None:
             when = parse_when(joined, self.now.date())
             if when.span_days:
@@ -270,10 +285,10 @@ class _Turn:
                 days = last - self.now.date().toordinal() + 1
         elif parse_when(joined, datetime.min.date()).day is not None:
             return self.say(NO_NOW)
-        days = max(1, min(7, days))
+        days = max(low, min(high, days))
         return self.call(
-            [("get_weather", {"course_name": course, "days": days})],
-            f"Let me get the {days}-day forecast for {course}.",
+            [("get_weather", {"course_name": course, "grid": grid, "days": days})],
+            f"Let me get the {days}-day forecast for {course or grid}.",
         )
 
     # -- notifications and schedules
@@ -288,7 +303,7 @@ class _Turn:
         return self.call([("send_notification", args)], "Sending the notification.")
 
     def list_schedules(self) -> ModelTurn:
-        status = re.search(r"\b(active|paused|disabled|enabled|error|completed)\b", self.text.lower())
+        status = re.search(rf"\b({'|'.join(schedule_statuses())})\b", self.text.lower())
         return self.call(
             [("list_schedules", {"status": status.group(1) if status else None})],
             "Let me list your schedules.",

@@ -16,7 +16,8 @@ from typing import Any
 
 from ..wire import ConverseRequest
 from .intent_dates import label_day, parse_when
-from .intent_parse import DATE_LABEL, Slot, find_course, find_players, parse_slots, pick_slot
+from .intent_domain import find_course
+from .intent_parse import DATE_LABEL, Slot, find_players, parse_slots, pick_slot
 
 OFFERED = re.compile(r"like me to book\?|Which tee time would you like\?")
 

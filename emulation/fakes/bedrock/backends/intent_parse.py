@@ -16,15 +16,11 @@ import re
 from dataclasses import dataclass
 
 from .intent_dates import WEEKDAYS, parse_times
+from .intent_domain import course_aliases, course_ids
 
-DEFAULT_COURSES: dict[str, str] = {
-    "birdsfoot golf course": "Birdsfoot Golf Course",
-    "birdsfoot": "Birdsfoot Golf Course",
-    "birds foot": "Birdsfoot Golf Course",
-    "bird's foot": "Birdsfoot Golf Course",
-    "totteridge": "Totteridge",
-}
-COURSE_IDS = {"Birdsfoot Golf Course": 1, "Totteridge": 2}
+# derived from services/core/courses.json, not copied (intent_domain)
+DEFAULT_COURSES: dict[str, str] = course_aliases()
+COURSE_IDS: dict[str, int] = course_ids()
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "a": 1, "single": 1}
 _ORDINALS = {
     "first": 1,
@@ -39,14 +35,6 @@ _ORDINALS = {
     "5th": 5,
     "earliest": 1,
 }
-
-
-def find_course(text: str, aliases: dict[str, str]) -> str | None:
-    t = text.lower()
-    for alias in sorted(aliases, key=len, reverse=True):
-        if re.search(rf"\b{re.escape(alias)}\b", t):
-            return aliases[alias]
-    return None
 
 
 def find_players(text: str) -> int | None:

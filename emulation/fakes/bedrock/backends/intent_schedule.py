@@ -20,7 +20,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from .intent_dates import label_time, parse_day, parse_times
-from .intent_parse import COURSE_IDS, find_course, find_players, find_timezone, parse_recurrence
+from .intent_domain import find_course
+from .intent_parse import COURSE_IDS, find_players, find_timezone, parse_recurrence
 
 WEATHER_WORDS = r"\b(weather|forecast|rain|raining|temperature|wind|windy|snow|sunny|storm)\b"
 

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ..wire import ToolSpec
+from .intent_domain import short_name, titles
 
 ASK_SEARCH = "To search for tee times I still need"
 ASK_WEATHER = "To get the forecast I need"
@@ -35,16 +36,24 @@ NO_NOW = (
     "I can't work out dates: the system prompt has no current date and time "
     "(expected a line like 'Current date and time: 2026-11-28 14:03:00 UTC')."
 )
-CAPABILITIES = [
-    ("golf_search_tee_times", 'search tee times — e.g. "tee times at Birdsfoot tomorrow afternoon for 2"'),
-    ("golf_book_tee_time", 'book a time from the results — e.g. "book the second one"'),
-    ("golf_get_reservations", 'show your reservations — e.g. "my reservations at Totteridge"'),
-    ("get_weather", 'check the weather — e.g. "weather at Totteridge this weekend"'),
-    ("send_notification", 'send you a push notification — e.g. "notify me that I leave at 8"'),
-    ("list_schedules", 'list your schedules — "list my schedules"'),
-    ("create_schedule", 'create a schedule — e.g. "every day at 7am check the weather at Totteridge"'),
-    ("delete_schedule", 'delete a schedule — e.g. "delete schedule sched_123"'),
-]
+# How to ask for each tool; the tool's title comes from its MCP spec, the course names from courses.json.
+_EXAMPLES = {
+    "golf_search_tee_times": '"tee times at {a} tomorrow afternoon for 2"',
+    "golf_book_tee_time": '"book the second one" (after a search)',
+    "golf_get_reservations": '"my reservations at {b}"',
+    "get_weather": '"check the weather at {b} this weekend"',
+    "send_notification": '"notify me that I leave at 8"',
+    "list_schedules": '"list my schedules"',
+    "create_schedule": '"every day at 7am check the weather at {b}"',
+    "delete_schedule": '"delete schedule sched_123"',
+}
+
+
+def capabilities(courses: list[str]) -> list[tuple[str, str]]:
+    """(tool name, "<title> — e.g. <example>") for every MCP tool, in spec order."""
+    a, b = short_name(courses[0]), short_name(courses[-1])
+    return [(name, f"{title} — e.g. {_EXAMPLES.get(name, repr(title)).format(a=a, b=b)}")
+            for name, title in titles().items()]
 
 
 def fit_arguments(spec: ToolSpec, args: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
