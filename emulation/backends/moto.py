@@ -54,6 +54,21 @@ class MotoBackend:
             time.sleep(0.05)
         return AwsEndpoint(url=self.url, region=self.region)
 
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def exit_code(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def restart(self) -> AwsEndpoint:
+        """Start a fresh server on the same port (an empty one: moto keeps its data in memory)."""
+        self.stop()
+        return self.start()
+
     def reset(self) -> None:
         httpx.post(f"{self.url}/moto-api/reset", timeout=10.0).raise_for_status()
 
