@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from emulation.backends import BackendUnavailable
 from emulation.config import StackConfig
@@ -67,10 +68,54 @@ def aws(stack: Stack) -> Callable[[str], Any]:
 
 
 @pytest.fixture(autouse=True)
-def _healthy_fakes(stack: Stack) -> Iterator[None]:
+def _platform_as_found(stack: Stack) -> Iterator[None]:
+    """Whatever a test switched on is switched off after it, even when it failed midway: fakes'
+    faults, function faults, disabled event source mappings, a frozen clock, another LLM backend."""
     yield
     for origin in stack.urls.fakes.values():
         httpx.delete(f"{origin}/_fake/faults", timeout=10)
+    stack.runner.faults.clear()
+    for poller in stack.pollers:
+        poller.set_enabled(True)
+    if stack.clock.frozen:
+        stack.clock.unfreeze()
+    bedrock = stack.urls.fakes["bedrock"]
+    if httpx.get(f"{bedrock}/_fake/bedrock/backend", timeout=10).json().get("backend") != stack.config.bedrock_backend:
+        httpx.post(f"{bedrock}/_fake/bedrock/backend", timeout=10, json={
+            "name": stack.config.bedrock_backend, "options": stack.config.bedrock_options}).raise_for_status()
+
+
+@pytest.fixture()
+def quiet_alarms(stack: Stack, control: httpx.Client) -> None:
+    """No dead letters and no alarm in ALARM when the test starts, whatever ran before it.
+
+    An alarm already in ALARM does not transition again: an earlier test's dead letter would hide
+    this test's operator notification and the CloudWatch hops of its trace. So: purge every DLQ,
+    then let platform time pass beyond the longest period of the alarms in ALARM (a stale
+    datapoint ages out) and evaluate until none is in ALARM.
+    """
+    from infra import manifest
+
+    sqs = stack.session.client("sqs")
+    for key, queue in manifest.QUEUES.items():
+        if queue.has_dlq:
+            url = stack.provisioned.queue_urls[stack.naming.dlq(key)]
+            try:
+                sqs.purge_queue(QueueUrl=url)
+            except ClientError:  # PurgeQueueInProgress (one purge a minute, where enforced): drain instead
+                while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+                    sqs.delete_message_batch(QueueUrl=url, Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+    cloudwatch = stack.session.client("cloudwatch")
+
+    def alarmed() -> list[dict]:
+        return [a for a in cloudwatch.describe_alarms()["MetricAlarms"] if a["StateValue"] == "ALARM"]
+
+    if alarmed():
+        period = max(a["Period"] for a in alarmed())
+        control.post("/_rez/clock/advance", json={"by": f"{period + 1}s"}).raise_for_status()
+        wait_for(lambda: control.post("/_rez/alarms").raise_for_status() and not alarmed(),
+                 what="every alarm out of ALARM")
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):

@@ -91,7 +91,7 @@ def test_health_and_metrics(api):
     assert api.get("/api/nowhere").status_code == 404
 
 
-def test_failing_ntfy_retries_three_times_then_dead_letters(api, ntfy, control, aws, stack):
+def test_failing_ntfy_retries_three_times_then_dead_letters(api, ntfy, control, aws, stack, quiet_alarms):
     assert ntfy.post("/_fake/faults", json={"status": 500}).status_code == 201
     text = f"doomed {uuid.uuid4()}"
     message_id = _notify(api, text)["id"]

@@ -57,7 +57,7 @@ def test_api_gateway_request_flow(api, control):
     _trace_of(control, trace_id, diagrams.API_GATEWAY_REQUEST_FLOW)
 
 
-def test_error_handling_and_dlq(api, ntfy, control):
+def test_error_handling_and_dlq(api, ntfy, control, quiet_alarms):
     ntfy.post("/_fake/faults", json={"status": 503}).raise_for_status()
     message_id = api.post("/api/messages", json={"payload": {"message": f"seed dlq {uuid.uuid4()}"}}).json()["id"]
     for attempt in (1, 2, 3):
