@@ -21,7 +21,8 @@ FUNCTION_NAMES = {"webapi": "WebAPI Lambda", "processor": "Processor Lambda", "w
                   "alerts": "Alerts Lambda"}
 SERVICE_NAMES = {"dynamodb": "DynamoDB", "sns": "SNS Topic", "sqs": "SQS Queue",
                  "secretsmanager": "Secrets Manager", "scheduler": "EventBridge Scheduler",
-                 "bedrock-runtime": "Bedrock", "iam": "IAM", "cloudwatch": "CloudWatch", "sts": "STS"}
+                 "bedrock-runtime": "Bedrock", "iam": "IAM", "cloudwatch": "CloudWatch", "sts": "STS",
+                 "lambda": "Lambda API"}
 
 
 # Tables appear under the names the seed diagrams give them.
