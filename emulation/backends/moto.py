@@ -15,10 +15,11 @@ from pathlib import Path
 import httpx
 
 from emulation.backends.base import AwsEndpoint
+from emulation.backends.supervisor import ChildProcess
 from emulation.runtime.processes import spawn, terminate
 
 
-class MotoBackend:
+class MotoBackend(ChildProcess):
     name = "moto"
 
     def __init__(self, port: int, region: str = "us-east-1", log_file: Path | None = None) -> None:
@@ -53,21 +54,6 @@ class MotoBackend:
                 raise RuntimeError(f"moto server did not answer on {self.url} within {timeout:.0f}s")
             time.sleep(0.05)
         return AwsEndpoint(url=self.url, region=self.region)
-
-    def alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def exit_code(self) -> int | None:
-        return None if self._process is None else self._process.poll()
-
-    @property
-    def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
-
-    def restart(self) -> AwsEndpoint:
-        """Start a fresh server on the same port (an empty one: moto keeps its data in memory)."""
-        self.stop()
-        return self.start()
 
     def reset(self) -> None:
         httpx.post(f"{self.url}/moto-api/reset", timeout=10.0).raise_for_status()

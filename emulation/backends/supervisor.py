@@ -19,6 +19,27 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
+class ChildProcess:
+    """What the supervisor needs of a backend that runs as our child (``_process``, ``start``/``stop``)."""
+
+    _process: Any
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def exit_code(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def restart(self) -> Any:
+        """A fresh server on the same port (and an empty one: the data lived in the dead process)."""
+        self.stop()  # type: ignore[attr-defined]
+        return self.start()  # type: ignore[attr-defined]
+
+
 class BackendSupervisor:
     def __init__(self, backend: Any, on_restarted: Callable[[], None], interval: float = 0.25,
                  max_restarts: int = 3) -> None:

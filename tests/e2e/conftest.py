@@ -118,6 +118,24 @@ def quiet_alarms(stack: Stack, control: httpx.Client) -> None:
                  what="every alarm out of ALARM")
 
 
+@pytest.fixture()
+def unbooked_golf_days(stack: Stack, control: httpx.Client) -> None:
+    """The demo golfer has no reservation from today on at either course when the test starts.
+
+    The courses refuse a second booking by one golfer on one day, so a booking made by an earlier
+    test must not decide this one: when there is one, platform time moves past its day.
+    """
+    from datetime import date, datetime
+
+    days = [date.fromisoformat(r["start"][:10]) for course in ("birdsfoot", "totteridge")
+            for r in httpx.get(f"{stack.urls.fakes[course]}/_fake/golf/reservations", timeout=10)
+            .json()["reservations"]]
+    today = datetime.fromisoformat(control.get("/_rez/clock").json()["now"].replace("Z", "+00:00")).date()
+    if days and max(days) >= today:
+        # One day beyond the last booked one: "today" and "tomorrow" are free in every course's timezone.
+        control.post("/_rez/clock/advance", json={"by": f"{(max(days) - today).days + 1}d"}).raise_for_status()
+
+
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
     """Poll until ``condition()`` is truthy: waiting for the platform to finish work, not for time to pass."""
     deadline = time.monotonic() + timeout

@@ -96,7 +96,7 @@ def test_schedule_creation_and_eventbridge_scheduler_workflow(api, control):
         api.post("/api/schedules", json={"action": "delete", "schedule_id": schedule_id})
 
 
-def test_agent_diagrams_golf_booking_conversation(api, control, stack):
+def test_agent_diagrams_golf_booking_conversation(api, control, stack, unbooked_golf_days):
     """"AI Agent with MCP Integration", "MCP Server Tool Execution", "Golf Tee Time Booking",
     "Session Management" and "Cost Tracking": one conversation with the agent (intent stand-in)."""
     import httpx
