@@ -148,6 +148,24 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
         time.sleep(interval)
 
 
+def settled(stack: Stack, timeout: float = 30.0) -> None:
+    """Wait until no queue the functions consume holds a message (none waiting, none in flight)."""
+    from infra import manifest
+
+    sqs = stack.session.client("sqs")
+    urls = [stack.provisioned.queue_urls[stack.naming.queue(m.queue)] for m in manifest.EVENT_SOURCE_MAPPINGS]
+
+    def empty() -> bool:
+        for url in urls:
+            found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            if any(int(v) for v in found.values()):
+                return False
+        return True
+
+    wait_for(empty, timeout=timeout, interval=0.1, what="the functions' queues to drain")
+
+
 def message_status(api: httpx.Client, message_id: str) -> dict:
     response = api.get(f"/api/messages/{message_id}")
     assert response.status_code == 200, response.text
