@@ -173,7 +173,7 @@ class SqsPoller:
                     import json
 
                     digest = hashlib.md5(json.loads(record["body"]).get("Message", "").encode()).hexdigest()
-                trace_id = self._traces.trace_for_body(digest)
+                trace_id = self._traces.trace_for_body(digest, or_new=True)
             trace_id = trace_id or new_trace_id()
             record["attributes"]["AWSTraceHeader"] = trace_id
             trace_ids.append(trace_id)
