@@ -102,6 +102,10 @@ def test_agent_diagrams_golf_booking_conversation(api, control, stack, unbooked_
     import httpx
 
     httpx.post(f"{stack.urls.fakes['bedrock']}/_fake/bedrock/backend", json={"name": "intent"}).raise_for_status()
+    # The MCP server's secret and OAuth hops appear only when it has no cached credentials or token
+    # from an earlier test: rotate the course's keys and move past the five-minute secrets cache.
+    httpx.post(f"{stack.urls.fakes['birdsfoot']}/_fake/identity/rotate-keys", json={}).raise_for_status()
+    control.post("/_rez/clock/advance", json={"by": "301s"}).raise_for_status()
     first = api.post("/agent", json={"message": "tee times at Birdsfoot tomorrow afternoon for 2"})
     assert first.status_code == 200, first.text
     session = first.json()["session_id"]
