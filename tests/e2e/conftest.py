@@ -99,8 +99,8 @@ def quiet_alarms(stack: Stack, control: httpx.Client) -> None:
 
     An alarm already in ALARM does not transition again: an earlier test's dead letter would hide
     this test's operator notification and the CloudWatch hops of its trace. So: purge every DLQ,
-    then let platform time pass beyond the longest period of the alarms in ALARM (a stale
-    datapoint ages out) and evaluate until none is in ALARM.
+    then let platform time pass beyond the longest alarm period (stale datapoints age out) and
+    evaluate until none is in ALARM.
     """
     from infra import manifest
 
@@ -119,11 +119,12 @@ def quiet_alarms(stack: Stack, control: httpx.Client) -> None:
     def alarmed() -> list[dict]:
         return [a for a in cloudwatch.describe_alarms()["MetricAlarms"] if a["StateValue"] == "ALARM"]
 
-    if alarmed():
-        period = max(a["Period"] for a in alarmed())
-        control.post("/_rez/clock/advance", json={"by": f"{period + 1}s"}).raise_for_status()
-        wait_for(lambda: control.post("/_rez/alarms").raise_for_status() and not alarmed(),
-                 what="every alarm out of ALARM")
+    # Always: a datapoint sampled before the purge can still be in an alarm's window, and an
+    # evaluation timer due inside this test's first clock jump would turn it into ALARM.
+    period = max(a["Period"] for a in cloudwatch.describe_alarms()["MetricAlarms"])
+    control.post("/_rez/clock/advance", json={"by": f"{period + 1}s"}).raise_for_status()
+    wait_for(lambda: control.post("/_rez/alarms").raise_for_status() and not alarmed(),
+             what="every alarm out of ALARM")
 
 
 @pytest.fixture()
