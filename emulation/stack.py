@@ -14,6 +14,7 @@ from typing import Any
 
 from emulation.backends import create_backend
 from emulation.backends.base import AwsEndpoint, Backend, EndpointClients
+from emulation.backends.supervisor import BackendSupervisor
 from emulation.config import PORT_DESCRIPTIONS, StackConfig, port_env_var
 from emulation.fakes.ntfy import create_ntfy_app
 from emulation.provision import Provisioned, provision
@@ -62,6 +63,8 @@ class Stack:
         self.session: EndpointClients | None = None
         self._servers: list[ServerThread] = []
         self._fake_apps: dict[str, Any] = {}
+        self.supervisor: BackendSupervisor | None = None
+        self._bridges: dict[tuple[str, str], tuple[str, str]] = {}  # (topic, function) -> (queue url, subscription ARN)
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> StackUrls:
@@ -77,6 +80,7 @@ class Stack:
                    for name, port in self.config.ports.items() if name != "aws"}
         # Known before the functions start: the agent reaches the MCP server through the HTTP API.
         self.urls.api = f"http://127.0.0.1:{sockets['api'].getsockname()[1]}"
+        self.urls.control = f"http://127.0.0.1:{sockets['control'].getsockname()[1]}"
         try:
             aws_socket = reserve(self.config.ports["aws"], PORT_DESCRIPTIONS["aws"], port_env_var("aws"))
             aws_port = aws_socket.getsockname()[1]
@@ -92,7 +96,7 @@ class Stack:
         self.urls.aws = endpoint.url or ""
         self._start_fakes(sockets)
         self.session = EndpointClients(endpoint)
-        self.provisioned = provision(self.session, self.naming, self.secret_values())
+        self._provision_data_plane()
         self.runner = FunctionRunner(self._function_specs(endpoint), self._base_env(endpoint), self.clock,
                                      self.logs, concurrency=self.config.function_concurrency)
         self.runner.on_send = self.traces.link_body
@@ -111,8 +115,13 @@ class Stack:
         self._start_pollers()
         self._start_operations()
         self._start_time_driven()
+        if BackendSupervisor.supports(self.backend):
+            self.supervisor = BackendSupervisor(self.backend, on_restarted=self._provision_data_plane).start()
 
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
+            self.supervisor = None
         self._stop_time_driven()
         for part in (getattr(self, "alarms", None), getattr(self, "metrics", None)):
             if part is not None:
@@ -128,6 +137,21 @@ class Stack:
         if self.backend:
             self.backend.stop()
         self.clock.stop()
+
+    def _provision_data_plane(self) -> None:
+        """Every resource of the manifest, and the platform's own (SNS -> Lambda bridges, the static
+        schedules): at start, and again when the supervisor has restarted a dead emulator."""
+        from emulation.runtime.schedule_engine import ensure_static_schedules
+        from emulation.runtime.sns_lambda import bridge_queue_name, create_bridge
+
+        assert self.session
+        self.provisioned = provision(self.session, self.naming, self.secret_values())
+        sqs, sns = self.session.client("sqs"), self.session.client("sns")
+        for sub in manifest.TOPIC_FUNCTION_SUBSCRIPTIONS:
+            name = bridge_queue_name(self.naming.topic(sub.topic), self.naming.function(sub.function))
+            self._bridges[(sub.topic, sub.function)] = create_bridge(
+                sqs, sns, self.provisioned.topic_arns[sub.topic], name, self.config.region, self.config.account)
+        ensure_static_schedules(self.session.client("scheduler"), self.naming)
 
     # --- parts ---------------------------------------------------------------------------------
     def _serve(self, name: str, app: Any, sockets: dict) -> ServerThread:
@@ -204,9 +228,11 @@ class Stack:
         import os
 
         keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")}
-        # Bedrock Runtime is the one AWS service answered by a fake rather than the data-plane backend.
+        # Bedrock Runtime is answered by a fake; the Lambda API (event source mappings) by the platform,
+        # which runs the pollers. Every other service by the data-plane backend.
         return {**keep, **endpoint.environment(),
-                "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.urls.fakes["bedrock"]}
+                "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.urls.fakes["bedrock"],
+                "AWS_ENDPOINT_URL_LAMBDA": self.urls.control}
 
     def _function_specs(self, endpoint: AwsEndpoint) -> dict[str, FunctionSpec]:
         outside = self.outside_values()
@@ -234,14 +260,13 @@ class Stack:
 
     def _start_time_driven(self) -> None:
         """Event sources driven by the platform clock: the schedule engine and the TTL sweeper."""
-        from emulation.runtime.schedule_engine import ScheduleEngine, ensure_static_schedules
+        from emulation.runtime.schedule_engine import ScheduleEngine
         from emulation.runtime.schedule_targets import TargetDelivery
         from emulation.runtime.ttl_sweeper import TtlSweeper, manifest_tables
 
         assert self.runner and self.session
         self._time_driven: list[Any] = []
-        scheduler = self.session.client("scheduler")
-        ensure_static_schedules(scheduler, self.naming)  # the daily scheduler fires like any schedule
+        scheduler = self.session.client("scheduler")  # the daily scheduler fires like any schedule
         delivery = TargetDelivery(self.clock, runner=self.runner, sqs=self.session.client("sqs"),
                                   sns=self.session.client("sns"), region=self.config.region,
                                   account=self.config.account, traces=getattr(self, "traces", None))
@@ -255,12 +280,7 @@ class Stack:
         """CloudWatch metrics and alarm evaluation, and the SNS -> Lambda subscriptions (alerts)."""
         from emulation.runtime.alarms import AlarmEvaluator
         from emulation.runtime.metrics import MetricsPublisher
-        from emulation.runtime.sns_lambda import (
-            BRIDGE_VISIBILITY,
-            MAX_ATTEMPTS,
-            bridge_queue_name,
-            create_bridge,
-        )
+        from emulation.runtime.sns_lambda import BRIDGE_VISIBILITY, MAX_ATTEMPTS, bridge_queue_name
 
         assert self.runner and self.provisioned and self.session
         sqs, sns, cloudwatch = (self.session.client(n) for n in ("sqs", "sns", "cloudwatch"))
@@ -275,8 +295,7 @@ class Stack:
         self.alarms.start()
         for sub in manifest.TOPIC_FUNCTION_SUBSCRIPTIONS:
             name = bridge_queue_name(self.naming.topic(sub.topic), self.naming.function(sub.function))
-            url, subscription_arn = create_bridge(sqs, sns, self.provisioned.topic_arns[sub.topic], name,
-                                                  self.config.region, self.config.account)
+            url, subscription_arn = self._bridges[(sub.topic, sub.function)]
             spec = PollerSpec(function=sub.function, queue_url=url, queue_arn=self.naming.queue_arn(name),
                               batch_size=1, report_batch_item_failures=False, visibility_timeout=BRIDGE_VISIBILITY,
                               region=self.config.region, concurrency=1,

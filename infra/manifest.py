@@ -175,7 +175,7 @@ class Const:
 
 EnvValue = RedriveMap | TableName | TopicArn | SecretName | RoleArn | DlqArn | ScheduleGroup | Outside | Const
 
-Service = Literal["dynamodb", "sns", "sqs", "secretsmanager", "scheduler", "iam", "bedrock", "cloudwatch"]
+Service = Literal["dynamodb", "sns", "sqs", "secretsmanager", "scheduler", "iam", "bedrock", "cloudwatch", "lambda"]
 
 
 @dataclass(frozen=True)
@@ -310,6 +310,9 @@ _REDRIVE = tuple(Access("sqs", name, ("GetQueueUrl", "GetQueueAttributes", "Rece
                  for q in ("web-actions", "notifications", "agent-responses", "schedule-creation")
                  for name in (q, f"{q}-dlq"))
 
+# ``GET /api/health``: the data plane answers, the event source mappings are enabled (no resource-level ARN).
+_HEALTH = (Access("dynamodb", "messages", ("DescribeTable",)), Access("lambda", "*", ("ListEventSourceMappings",)))
+
 FUNCTIONS: dict[str, Function] = {f.key: f for f in (
     Function(
         "webapi", "services.webapi.handler.lambda_handler", 256, 30,
@@ -319,7 +322,7 @@ FUNCTIONS: dict[str, Function] = {f.key: f for f in (
              # Web-action requests are checked against these: the secret and hosts an action may use.
              **{name: _GOLF_ENV[name] for name in ("GOLF_SECRET_NAME", "GOLF_ORIGINS", "WEATHER_BASE_URL")}},
         access=(_MESSAGES_RW, Access("dynamodb", "schedules", ("GetItem", "PutItem", "UpdateItem", "Query")),
-                Access("dynamodb", "results", ("GetItem", "Query")), *_PUBLISH_ALL, *_REDRIVE),
+                Access("dynamodb", "results", ("GetItem", "Query")), *_PUBLISH_ALL, *_REDRIVE, *_HEALTH),
     ),
     Function(
         "processor", "services.processor.handler.lambda_handler", 512, 300,

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from emulation.backends.base import AwsEndpoint, BackendUnavailable
+from emulation.backends.supervisor import ChildProcess
 from emulation.backends.venvs import ensure_venv
 from emulation.runtime.processes import spawn, terminate
 
@@ -24,7 +25,7 @@ REQUIREMENTS = ["ministack==1.5.33"]  # the version whose behaviour docs/backend
 LAUNCHER = Path(__file__).with_name("launchers") / "ministack_main.py"
 
 
-class MinistackBackend:
+class MinistackBackend(ChildProcess):
     name = "ministack"
 
     def __init__(self, port: int, region: str = "us-east-1", state_dir: Path = Path(".rez"),
@@ -39,6 +40,10 @@ class MinistackBackend:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "ministack.log"
 
     def _healthy(self) -> bool:
         try:

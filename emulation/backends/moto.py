@@ -15,10 +15,11 @@ from pathlib import Path
 import httpx
 
 from emulation.backends.base import AwsEndpoint
+from emulation.backends.supervisor import ChildProcess
 from emulation.runtime.processes import spawn, terminate
 
 
-class MotoBackend:
+class MotoBackend(ChildProcess):
     name = "moto"
 
     def __init__(self, port: int, region: str = "us-east-1", log_file: Path | None = None) -> None:

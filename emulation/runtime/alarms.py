@@ -146,7 +146,9 @@ class AlarmEvaluator:
                               Message=message)
 
     def _trace_dead_letters(self, alarm: dict[str, Any], state: str, message: str, now) -> None:
-        """Continue the traces of the dead-lettered messages: DLQ -> CloudWatch -> the alarm's action."""
+        """Continue the traces of the dead-lettered messages: DLQ -> CloudWatch -> the alarm's action.
+
+        (The move into the DLQ is recorded by the poller, where it happens: ``redrive_trace.py``.)"""
         queue = next((d["Value"] for d in alarm["Dimensions"] if d["Name"] == "QueueName"), None)
         if not (self._traces and self._sqs and queue in self._queue_urls and state == "ALARM"):
             return
@@ -159,8 +161,6 @@ class AlarmEvaluator:
             trace_id = self._traces.trace_for_body(hashlib.md5(dead["Body"].encode()).hexdigest())
             if not trace_id:
                 continue
-            self._traces.add(trace_id, "SQS Queue", "Dead Letter Queue", "Move to DLQ (maxReceiveCount reached)",
-                             "deliver", at)
             self._traces.add(trace_id, "Dead Letter Queue", "CloudWatch", "ApproximateNumberOfMessagesVisible > 0",
                              "aws", at)
             self._traces.add(trace_id, "CloudWatch", "Monitoring Alert", f"{state}: {alarm['AlarmName']}", "aws", at)

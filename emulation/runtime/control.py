@@ -40,7 +40,20 @@ def create_control_app(stack: Stack) -> Starlette:
     clock = stack.clock
 
     async def health(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "urls": asdict(stack.urls), "stage": stack.config.stage})
+        """The platform's own view: the emulator child (restarted by its supervisor) and the pollers."""
+        backend = stack.supervisor.state() if stack.supervisor else {
+            "backend": getattr(stack.backend, "name", None), "status": "unsupervised"}
+        pollers = [{"function": p.spec.function, "queue_arn": p.spec.queue_arn, "alive": p.alive,
+                    "enabled": p.enabled} for p in stack.pollers]
+        reasons = ([f"AWS endpoint: {backend.get('reason') or backend['status']}"]
+                   if backend["status"] in ("restarting", "failed") else [])
+        reasons += [f"poller {p['function']} ({p['queue_arn'].rsplit(':', 1)[-1]}) is not running"
+                    for p in pollers if not p["alive"]]
+        body = {"status": "degraded" if reasons else "ok", "urls": asdict(stack.urls), "stage": stack.config.stage,
+                "backend": backend, "pollers": pollers}
+        if reasons:
+            body["reason"] = "; ".join(reasons)
+        return JSONResponse(body)
 
     async def clock_state(_: Request) -> JSONResponse:
         return JSONResponse(clock.state())
@@ -135,7 +148,10 @@ def create_control_app(stack: Stack) -> Starlette:
                                          "reason": a.get("StateReason", "")} for a in found],
                              "transitions": evaluator.transitions[-100:]})
 
+    from emulation.runtime.lambda_api import lambda_api_routes
+
     return Starlette(routes=[
+        *lambda_api_routes(stack),
         Route("/_rez/functions/{function}/faults", function_faults, methods=["POST", "DELETE"]),
         Route("/_rez/alarms", alarms, methods=["GET", "POST"]),
         Route("/_rez/traces", traces),

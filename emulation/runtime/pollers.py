@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 from emulation.runtime.clock import PlatformClock
 from emulation.runtime.events import sqs_event, sqs_record
 from emulation.runtime.functions import FunctionRunner, Invocation
+from emulation.runtime.redrive_trace import trace_redrive_moves
 from emulation.runtime.traces import TraceStore, function_participant, new_trace_id
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,11 @@ class SqsPoller:
     @property
     def enabled(self) -> bool:
         return self._enabled.is_set()
+
+    @property
+    def alive(self) -> bool:
+        """Whether its receive loops are running (they survive errors; only ``stop()`` ends them)."""
+        return any(thread.is_alive() for thread in self._threads)
 
     def set_enabled(self, enabled: bool) -> None:
         """Like ``UpdateEventSourceMapping(Enabled=...)``: a disabled mapping leaves the queue alone."""
@@ -193,6 +199,9 @@ class SqsPoller:
         for record in records:
             if record["messageId"] in keep:
                 self._release_later(record["receiptHandle"], received_at)
+        if self._traces and not self.spec.sns_subscription_arn:
+            trace_redrive_moves(self._sqs, self.spec.queue_url, self.spec.visibility_timeout, self._clock,
+                                self._traces, [r for r in records if r["messageId"] in keep], received_at)
         return len(records)
 
     def _trace(self, records: list[dict[str, Any]]) -> list[str]:
@@ -207,7 +216,7 @@ class SqsPoller:
                     import json
 
                     digest = hashlib.md5(json.loads(record["body"]).get("Message", "").encode()).hexdigest()
-                trace_id = self._traces.trace_for_body(digest)
+                trace_id = self._traces.trace_for_body(digest, or_new=True)
             trace_id = trace_id or new_trace_id()
             record["attributes"]["AWSTraceHeader"] = trace_id
             trace_ids.append(trace_id)

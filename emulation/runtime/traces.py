@@ -21,7 +21,8 @@ FUNCTION_NAMES = {"webapi": "WebAPI Lambda", "processor": "Processor Lambda", "w
                   "alerts": "Alerts Lambda"}
 SERVICE_NAMES = {"dynamodb": "DynamoDB", "sns": "SNS Topic", "sqs": "SQS Queue",
                  "secretsmanager": "Secrets Manager", "scheduler": "EventBridge Scheduler",
-                 "bedrock-runtime": "Bedrock", "iam": "IAM", "cloudwatch": "CloudWatch", "sts": "STS"}
+                 "bedrock-runtime": "Bedrock", "iam": "IAM", "cloudwatch": "CloudWatch", "sts": "STS",
+                 "lambda": "Lambda API"}
 
 
 # Tables appear under the names the seed diagrams give them.
@@ -78,6 +79,10 @@ class TraceStore:
         self._traces: OrderedDict[str, Trace] = OrderedDict()
         self._by_message: dict[str, str] = {}
         self._by_body: dict[str, str] = {}
+        # A record can arrive before its publisher's "about to send" notice (a busy machine): it gets
+        # a provisional trace, merged into the publisher's when the notice comes (see ``link_body``).
+        self._provisional: OrderedDict[str, str] = OrderedDict()  # body md5 -> provisional trace id
+        self._aliases: dict[str, str] = {}  # merged provisional trace id -> the trace it joined
         self._origin_names = origin_names or {}
         self._keep = keep
         self._seq = 0
@@ -87,19 +92,26 @@ class TraceStore:
         self._origin_names[origin] = name
 
     # --- recording ----------------------------------------------------------------------------
+    def _canonical(self, trace_id: str) -> str:
+        while trace_id in self._aliases:
+            trace_id = self._aliases[trace_id]
+        return trace_id
+
     def open(self, trace_id: str) -> None:
         """Start a trace before its first hop is recorded, so calls it makes meanwhile join it."""
         with self._lock:
+            trace_id = self._canonical(trace_id)
             if trace_id not in self._traces:
                 self._traces[trace_id] = Trace(trace_id, time.time())
 
     def known(self, trace_id: str) -> bool:
         with self._lock:
-            return trace_id in self._traces
+            return self._canonical(trace_id) in self._traces
 
     def add(self, trace_id: str, source: str, target: str, label: str, kind: str, at: str = "",
             ts: float | None = None, **detail: Any) -> None:
         with self._lock:
+            trace_id = self._canonical(trace_id)
             trace = self._traces.get(trace_id)
             if trace is None:
                 trace = self._traces[trace_id] = Trace(trace_id, time.time())
@@ -111,6 +123,7 @@ class TraceStore:
 
     def index_message(self, message_id: str, trace_id: str) -> None:
         with self._lock:
+            trace_id = self._canonical(trace_id)
             self._by_message.setdefault(message_id, trace_id)
             if trace_id in self._traces:
                 self._traces[trace_id].message_ids.add(message_id)
@@ -130,6 +143,7 @@ class TraceStore:
                 self.add(trace_id, source, target, label, "aws", at, ts=call.get("start"), error=call.get("error"),
                          duration_ms=call.get("duration_ms"))
                 with self._lock:
+                    trace_id = self._canonical(trace_id)
                     for message_id in call.get("ids", []) if index_ids else ():
                         self._by_message.setdefault(message_id, trace_id)
                         self._traces[trace_id].message_ids.add(message_id)
@@ -151,18 +165,46 @@ class TraceStore:
     # --- lookup -------------------------------------------------------------------------------
     def link_body(self, body_md5: str, trace_id: str) -> None:
         with self._lock:
+            trace_id = self._canonical(trace_id)
+            provisional = self._provisional.pop(body_md5, None)
+            if provisional is not None:
+                self._merge(self._canonical(provisional), trace_id)
             self._by_body[body_md5] = trace_id
 
-    def trace_for_body(self, body_md5: str) -> str | None:
+    def trace_for_body(self, body_md5: str, or_new: bool = False) -> str | None:
+        """The trace that published this body; with ``or_new``, a provisional one when none did yet."""
         with self._lock:
-            return self._by_body.get(body_md5)
+            found = self._by_body.get(body_md5)
+            if found is not None:
+                return self._canonical(found)
+            if not or_new:
+                return None
+            provisional = self._provisional[body_md5] = new_trace_id()
+            while len(self._provisional) > self._keep:
+                self._provisional.popitem(last=False)
+            return provisional
+
+    def _merge(self, source: str, target: str) -> None:
+        """Move a provisional trace into the one it belongs to (hops keep their times)."""
+        if source == target:
+            return
+        self._aliases[source] = target
+        moved = self._traces.pop(source, None)
+        if moved is None:
+            return
+        trace = self._traces.setdefault(target, Trace(target, moved.started))
+        trace.hops.extend(moved.hops)
+        trace.message_ids |= moved.message_ids
+        for message_id in [m for m, t in self._by_message.items() if t == source]:
+            self._by_message[message_id] = target
 
     def resolve(self, key: str) -> Trace | None:
         """A trace by its id (with or without ``Root=``) or by a message id it carried."""
         with self._lock:
+            key = self._canonical(key)
             trace_id = self._by_message.get(key) or (key if key in self._traces else None) \
                 or (f"Root={key}" if f"Root={key}" in self._traces else None)
-            return self._traces.get(trace_id) if trace_id else None
+            return self._traces.get(self._canonical(trace_id)) if trace_id else None
 
     def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         with self._lock:

@@ -21,6 +21,7 @@ from infra.manifest import Access, Function, Naming
 ACTION_PREFIX: dict[str, str] = {
     "dynamodb": "dynamodb", "sns": "sns", "sqs": "sqs", "secretsmanager": "secretsmanager",
     "scheduler": "scheduler", "iam": "iam", "bedrock": "bedrock", "cloudwatch": "cloudwatch",
+    "lambda": "lambda",
 }
 # What Lambda's SQS poller does with the function's role (AWSLambdaSQSQueueExecutionRole, scoped).
 ESM_ACTIONS = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")

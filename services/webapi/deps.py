@@ -10,6 +10,7 @@ from services.core.message_repository import MessageRepository
 from services.core.publisher import Publisher
 from services.core.schedule_repository import ScheduleRepository
 from services.core.settings import Settings, get_settings
+from services.webapi.health_checks import HealthChecks
 
 
 @dataclass
@@ -19,6 +20,7 @@ class WebApiDeps:
     messages: MessageRepository
     publisher: Publisher
     schedules: ScheduleRepository
+    health: HealthChecks | None = None  # GET /api/health: its own short-timeout clients
 
 
 def build_deps(settings: Settings, clients: AwsClients | None = None) -> WebApiDeps:
@@ -29,6 +31,7 @@ def build_deps(settings: Settings, clients: AwsClients | None = None) -> WebApiD
         messages=MessageRepository(clients.dynamodb, settings.messages_table),
         publisher=Publisher(clients.sns, settings),
         schedules=ScheduleRepository(clients.dynamodb, settings.schedules_table),
+        health=HealthChecks(settings),
     )
 
 

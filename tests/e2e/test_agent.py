@@ -88,7 +88,7 @@ def test_bad_requests_are_400(api):
 
 # --- the seed conversation ----------------------------------------------------------------------
 
-def test_golf_booking_conversation(api, ntfy, control, stack, scripted):
+def test_golf_booking_conversation(api, ntfy, control, stack, scripted, unbooked_golf_days):
     httpx.post(f"{scripted}/_fake/bedrock/scenario", json={"name": "agent_golf_booking"}).raise_for_status()
     day = (now(control) + timedelta(days=1)).strftime("%Y-%m-%d")
     before, seq = len(inbox(ntfy)), last_seq(scripted)

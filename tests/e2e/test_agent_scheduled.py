@@ -51,7 +51,8 @@ def event(payload: dict) -> Message:
                        created_by="scheduler", stage="dev")
 
 
-def test_a_scheduled_agent_event_books_unattended_and_the_user_is_notified(stack, api, scripted, ntfy):
+def test_a_scheduled_agent_event_books_unattended_and_the_user_is_notified(stack, api, scripted, ntfy,
+                                                                          unbooked_golf_days):
     """Through the whole platform: a ``scheduled``/``agentEvent`` schedule, run now by the scheduler
     function, which runs the agent (Bedrock stand-in + MCP tools) and notifies the user."""
     day = (stack.clock.now() + timedelta(days=2)).strftime("%Y-%m-%d")

@@ -61,7 +61,7 @@ def test_tools_are_listed_with_precise_schemas(stack):
     assert by_name["golf_get_reservations"].annotations.readOnlyHint is True
 
 
-def test_search_book_reservations_and_the_stored_results(stack, api, ntfy, control):
+def test_search_book_reservations_and_the_stored_results(stack, api, ntfy, control, unbooked_golf_days):
     day = tomorrow(control)
 
     async def flow(s: ClientSession):

@@ -60,7 +60,7 @@ def test_golf_search_lists_tee_sheet_ids(api, ntfy, control):
     assert 1 <= len(ids) <= 3  # maxResults honoured
 
 
-def test_golf_book_then_the_reservation_is_listed(api, ntfy, control, stack):
+def test_golf_book_then_the_reservation_is_listed(api, ntfy, control, stack, unbooked_golf_days):
     day = _tomorrow(control)
     search = _web_action(api, {"action": "golf", "courseID": 2, "startSearchTime": f"{day}T13:00:00",
                                "endSearchTime": f"{day}T15:00:00", "numberOfPlayers": 1}, "search_tee_times")

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import json
+
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from services.core import clock
 from services.core.messages import STAGES, MessageType, Status
+from services.webapi.health_checks import HealthChecks
 
 router = Router()
 
 
 @router.get("/api/health")
-def health() -> dict:
+def health() -> Response:
+    """200 ``healthy`` when every dependency answers; 503 ``degraded`` naming each one that does not
+    (what a load balancer or an uptime monitor acts on; the body is the same JSON either way)."""
     deps = router.context["deps"]
-    return {"status": "healthy", "timestamp": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "stage": deps.settings.stage}
+    checks = (deps.health or HealthChecks(deps.settings)).run()
+    reasons = [reason for check in checks.values() for reason in check.reasons]
+    body = {"status": "degraded" if reasons else "healthy",
+            "timestamp": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "stage": deps.settings.stage,
+            "checks": {name: check.as_dict() for name, check in checks.items()}}
+    if reasons:
+        body["reason"] = "; ".join(reasons)
+    return Response(status_code=503 if reasons else 200, content_type="application/json",
+                    body=json.dumps(body, separators=(",", ":")))
 
 
 @router.get("/api/metrics")
