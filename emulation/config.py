@@ -50,7 +50,7 @@ class StackConfig:
     frozen_at: datetime | None = None
     agent_daily_cap_usd: float = 10.0
     api_audience: str = "rez-agent-api"
-    function_concurrency: int = 4
+    function_concurrency: int = 10  # each function's reserved concurrency: a new AWS account's quota
     poller_concurrency: int = 2
     bedrock_backend: str = "intent"  # REZ_BEDROCK_BACKEND: intent | scripted | ollama | openai
     bedrock_options: dict[str, str] = field(default_factory=dict)  # REZ_BEDROCK_<OPTION>, e.g. HOST, MODEL

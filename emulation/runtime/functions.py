@@ -9,7 +9,7 @@ fresh one, a cold start). A worker that dies mid-invocation (killed by a signal,
 
 Concurrency: each function has at most ``reserved[key]`` environments at once — its reserved
 concurrency. The manifest has no such setting, so every function gets ``concurrency`` (the stack's
-``function_concurrency``, 4 by default). Synchronous callers (the HTTP API) ``claim`` a slot and are
+``function_concurrency``, 10 by default: the concurrency quota of a new AWS account). Synchronous callers (the HTTP API) ``claim`` a slot and are
 throttled at once when none is free — Lambda's ``TooManyRequestsException`` — so nothing waits
 holding a thread; event sources (queues, schedules, SNS) wait for a slot instead, as Lambda's
 pollers and asynchronous invocations retry a throttled function.

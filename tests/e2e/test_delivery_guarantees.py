@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -122,7 +123,11 @@ def _soak(rng, api, control, ntfy, sqs, sns, dynamodb, topic_arn, dlq_url, settl
     payloads = [{"message": t, "title": f"soak {rng.randint(1, 9)}", "priority": rng.randint(1, 5)} for t in texts]
 
     def send(payload: dict) -> str:
-        response = api.post("/api/messages", json={"message_type": "notify", "payload": payload})
+        for attempt in range(20):  # a throttled POST (429) is resent, as an AWS SDK resends it
+            response = api.post("/api/messages", json={"message_type": "notify", "payload": payload})
+            if response.status_code != 429:
+                break
+            time.sleep(0.05 * (attempt + 1))
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
