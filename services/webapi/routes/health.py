@@ -15,7 +15,7 @@ router = Router()
 
 
 @router.get("/api/health")
-def health() -> Response:
+def health() -> Response[dict]:
     """200 ``healthy`` when every dependency answers; 503 ``degraded`` naming each one that does not
     (what a load balancer or an uptime monitor acts on; the body is the same JSON either way)."""
     deps = router.context["deps"]
