@@ -29,6 +29,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in item.nodeid:
             item.add_marker(pytest.mark.browser)
+            # One xdist worker runs them back to back (``--dist loadgroup``): Playwright's sync API
+            # keeps an event loop running in the thread while it is open, which would break the
+            # ``asyncio.run`` of any other test run in between.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -44,7 +48,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(f"browser screenshots: {ARTIFACTS}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed after each module: see pytest_collection_modifyitems
 def chromium() -> Iterator[object]:
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is not installed (apt-get install -y chromium)"
