@@ -109,8 +109,11 @@ def create_control_app(stack: Stack) -> Starlette:
             poller.set_enabled(action == "enable")
         return await mappings(request)
 
-    async def traces(_: Request) -> JSONResponse:
-        return JSONResponse({"traces": stack.traces.recent()})
+    async def traces(request: Request) -> JSONResponse:
+        limit = request.query_params.get("limit", "50")
+        if not limit.isascii() or not limit.isdigit() or not 1 <= int(limit) <= 1000:
+            return JSONResponse({"error": "limit: an integer from 1 to 1000"}, status_code=400)
+        return JSONResponse({"traces": stack.traces.recent(int(limit))})
 
     async def trace(request: Request) -> JSONResponse:
         found = stack.traces.resolve(request.path_params["key"])

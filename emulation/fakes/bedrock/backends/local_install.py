@@ -2,7 +2,8 @@
 
 ``python -m emulation.fakes.bedrock.backends.local_install [--smoke]``
 
-1. Build the llama-cpp-python wheel from its PyPI sdist once (``CMAKE_BUILD_PARALLEL_LEVEL=2``;
+1. Build the llama-cpp-python wheel from its PyPI sdist once (``CMAKE_BUILD_PARALLEL_LEVEL=2``, a
+   portable AVX2 build: ``CMAKE_ARGS`` overrides it;
    7-20 min on 2 cores, a heartbeat line every 30 s; the compiler log goes to
    ``<home>/build.log``). A wheel already in ``<home>/wheels`` is reused (seconds).
 2. Create ``<home>/venv`` and install ``llama-cpp-python[server]`` from that wheel only.
@@ -27,7 +28,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from .local_model import LLAMA_CPP_VERSION, Installation, free_space, installation
+from .local_model import CMAKE_ARGS, LLAMA_CPP_VERSION, Installation, free_space, installation
 
 
 def say(msg: str) -> None:
@@ -71,9 +72,11 @@ def build_wheel(inst: Installation) -> Path:
     inst.wheels.mkdir(parents=True, exist_ok=True)
     log = inst.home / "build.log"
     say(f"building llama-cpp-python {LLAMA_CPP_VERSION} from source (7-20 min on 2 cores); log: {log}")
-    env = {**os.environ, "CMAKE_BUILD_PARALLEL_LEVEL": os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2")}
+    env = {**os.environ, "CMAKE_BUILD_PARALLEL_LEVEL": os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2"),
+           "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", CMAKE_ARGS)}
     started = time.monotonic()
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-w",
+    # --no-cache-dir: pip would reuse a wheel it built earlier with other CMAKE_ARGS.
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "--disable-pip-version-check", "-w",
           str(inst.wheels), f"llama-cpp-python=={LLAMA_CPP_VERSION}"], log=log, env=env, heartbeat="still building")
     wheel = _wheel(inst)
     if wheel is None:

@@ -22,6 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LLAMA_CPP_VERSION = "0.3.36"
+# A portable x86-64 build (AVX2/FMA/F16C) instead of llama.cpp's -march=native default: on a CPU
+# with AMX the native build's AMX kernels end in a general protection fault inside a VM whose
+# kernel does not grant AMX state (seen on this kind of machine), and a portable wheel can move.
+BUILD_FLAVOUR = "avx2"
+CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 
 
 @dataclass(frozen=True)
@@ -86,11 +91,11 @@ class Installation:
 
     @property
     def wheels(self) -> Path:
-        return self.home / "wheels"
+        return self.home / "wheels" / BUILD_FLAVOUR
 
     @property
     def venv(self) -> Path:
-        return self.home / "venv"
+        return self.home / f"venv-{BUILD_FLAVOUR}"
 
     @property
     def python(self) -> Path:
