@@ -416,10 +416,6 @@ API_AUTHORIZER = JwtAuthorizer("users", issuer=Outside("API_JWT_ISSUER"), audien
 STATIC_SCHEDULES: tuple[StaticSchedule, ...] = (
     StaticSchedule("daily-scheduler", "cron(0 12 * * ? *)", "UTC", "scheduler",
                    "Daily evaluation of the active schedules"),
-    # CloudWatch notifies on state changes only: a record dead-lettered while every alarm already
-    # rings would stay queued for ever without a sweep that does not depend on a notification.
-    StaticSchedule("dead-letter-sweep", "rate(1 hour)", "UTC", "alerts",
-                   "Hourly: mark failed the messages whose records reached a DLQ"),
 )
 
 # IAM roles that are not function roles: the one EventBridge Scheduler assumes to reach targets.

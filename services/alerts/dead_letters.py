@@ -14,10 +14,11 @@ visible again at once, so ``rez dlq list`` and redrive see the queue as it was (
 of a dead letter grows by one per read, which nothing uses).
 
 It marks on every alarm notification it gets (a DLQ alarm, or a function's Errors alarm changing
-state), and once an hour from a static schedule (``dead-letter-sweep``): CloudWatch notifies on
-state changes only, so a record dead-lettered while every alarm already rings gets no notification
-of its own — the sweep marks it within the hour. Marking is idempotent: a message already marked,
-or completed meanwhile (a duplicate of a delivered one), is left alone.
+state), not only the DLQ alarm's, because CloudWatch notifies on state changes only: a record that
+is dead-lettered while the DLQ alarm is already in ALARM is marked at the next notification of any
+alarm — a function that crashes raises its Errors alarm, and that alarm returns to OK five minutes
+later. Marking is idempotent: a message already marked, or completed meanwhile (a duplicate of a
+delivered one), is left alone.
 """
 
 from __future__ import annotations

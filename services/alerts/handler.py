@@ -1,4 +1,4 @@
-"""Lambda entry point of the alerts function (SNS: the alerts topic; EventBridge Scheduler: the sweep)."""
+"""Lambda entry point of the alerts function (SNS: the alerts topic)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from services.alerts.notify import AlertDeps, handle_alarm_record, sweep_dead_letters
+from services.alerts.notify import AlertDeps, handle_alarm_record
 from services.core.aws import AwsClients
 from services.core.logging import get_logger
 from services.core.message_repository import MessageRepository
@@ -32,8 +32,5 @@ def default_deps() -> AlertDeps:
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
     deps = default_deps()
-    if event.get("detail-type") == "Scheduled Event":  # the hourly dead-letter sweep
-        sweep_dead_letters(deps)
-        return
     for record in event.get("Records", []):
         handle_alarm_record(record, deps)

@@ -82,18 +82,13 @@ def _queue_key(dlq_name: str, deps: AlertDeps) -> str:
     return next((key for key, names in deps.redrive_queues.items() if names["dlq"] == dlq_name), dlq_name)
 
 
-def sweep_dead_letters(deps: AlertDeps) -> int:
-    """Mark the messages of every DLQ's dead letters failed (on a notification, and hourly)."""
-    marked = mark_dead_letters(deps.sqs, deps.messages, [names["dlq"] for names in deps.redrive_queues.values()])
-    if marked:
-        logger.info("%d dead-lettered message(s) marked failed", marked)
-    return marked
-
-
 def handle_alarm_record(record: dict[str, Any], deps: AlertDeps) -> None:
     alarm = json.loads(record["Sns"]["Message"])
     if alarm.get("OldStateValue") == "INSUFFICIENT_DATA" and alarm.get("NewStateValue") == "OK":
         return  # a new alarm seeing its first data: nothing was wrong, nothing to tell
-    sweep_dead_letters(deps)  # before the operator's summary, so it shows each dead letter's final reason
+    # Before the operator's summary, so it shows each dead letter's final reason.
+    marked = mark_dead_letters(deps.sqs, deps.messages, [names["dlq"] for names in deps.redrive_queues.values()])
+    if marked:
+        logger.info("%d dead-lettered message(s) marked failed", marked)
     deps.notifier.send(alert_for(alarm, deps))
     logger.info("operator notified: %s is %s", alarm.get("AlarmName"), alarm.get("NewStateValue"))

@@ -42,8 +42,7 @@ class RecordingRunner:
 
     def __init__(self, clock: PlatformClock) -> None:
         self.clock = clock
-        self.specs = {key: SimpleNamespace(arn=NAMING.function_arn(key), name=NAMING.function(key))
-                      for key in ("scheduler", "alerts")}
+        self.specs = {"scheduler": SimpleNamespace(arn=FUNCTION_ARN, name=NAMING.function("scheduler"))}
         self.calls: list[tuple[str, Any, datetime]] = []
         self.fail_next = 0
 
@@ -276,16 +275,13 @@ def test_a_change_just_before_a_fire_is_honoured_and_deleted_schedules_stop(plat
     assert [(event["name"], at) for _, event, at in env.runner.calls] == [("moving", utc("2027-03-01T01:30"))]
 
 
-def test_static_schedules_are_created_once_and_fire_their_functions(platform):
+def test_static_schedules_are_created_once_and_fire_the_scheduler_function(platform):
     env = platform("2027-03-01T11:00")
-    assert ensure_static_schedules(env.scheduler, NAMING) == ["rez-agent-daily-scheduler-dev",
-                                                              "rez-agent-dead-letter-sweep-dev"]
+    assert ensure_static_schedules(env.scheduler, NAMING) == ["rez-agent-daily-scheduler-dev"]
     ensure_static_schedules(env.scheduler, NAMING)  # idempotent
     static = env.scheduler.get_schedule(GroupName=GROUP, Name="rez-agent-daily-scheduler-dev")  # as Pulumi deploys it
     assert static["ScheduleExpression"] == "cron(0 12 * * ? *)" and static["Target"]["Arn"] == FUNCTION_ARN
     assert static["Target"]["DeadLetterConfig"] == {"Arn": DLQ_ARN} and "Input" not in static["Target"]
     env.clock.advance(timedelta(hours=2))
-    [(key, event, at)] = [call for call in env.runner.calls if call[0] == "scheduler"]
+    [(key, event, at)] = env.runner.calls
     assert key == "scheduler" and event["detail-type"] == "Scheduled Event" and at == utc("2027-03-01T12:00")
-    sweeps = [at for key, event, at in env.runner.calls if key == "alerts"]
-    assert sweeps == [utc("2027-03-01T11:00"), utc("2027-03-01T12:00"), utc("2027-03-01T13:00")], "the dead-letter sweep runs hourly"
